@@ -1,0 +1,220 @@
+/** The operator's access commands (access.md "The operator's tools"): organisations, permissions, certificates, the CA. */
+import { Command, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Environment, Usage } from '../access/pki.ts';
+import {
+  addOrganisation, describeRef, grantPermission, listOrganisations, organisationRef, PERMISSIONS, revokePermission,
+  ROLES, setOrganisationState, type OrganisationRef, type Permission, type Role,
+} from '../access/organisations.ts';
+import { issueCertificate, listCertificates, orderCertificate, revokeCertificate } from '../access/certificates.ts';
+import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
+import { emit, UsageError } from './io.ts';
+import { renewOverHttps, retrieveOverHttps, writeCertFiles } from './client-certs.ts';
+import type { Register } from '../register.ts';
+
+interface OrgOptions {
+  businessId?: string;
+  foreignBusinessId?: string;
+  countryCode?: string;
+}
+
+function withOrgOptions(cmd: Command, required = true): Command {
+  return cmd
+    .option('--business-id <id>', `Finnish Business ID, NNNNNNN-C${required ? ' (or --foreign-business-id)' : ''}`)
+    .option('--foreign-business-id <id>', 'foreign business ID, with --country-code')
+    .option('--country-code <cc>', 'two-letter country code of a foreign business ID');
+}
+
+function refFrom(opts: OrgOptions): OrganisationRef {
+  if (opts.businessId && opts.foreignBusinessId) throw new UsageError('Give --business-id or --foreign-business-id, not both');
+  if (opts.businessId) return organisationRef('BusinessId', opts.businessId);
+  if (opts.foreignBusinessId) return organisationRef('ForeignBusinessId', opts.foreignBusinessId, opts.countryCode?.toUpperCase());
+  throw new UsageError('Name the organisation with --business-id (or --foreign-business-id with --country-code)');
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+function usageOf(v: string): Usage {
+  if (v !== 'reporting' && v !== 'data-use') throw new UsageError(`--usage must be reporting or data-use, not "${v}"`);
+  return v;
+}
+
+function environmentOf(v: string | undefined, register: Register): Environment {
+  if (v === undefined) return register.environment;
+  if (v !== 'Test' && v !== 'Production') throw new UsageError(`--environment must be Test or Production, not "${v}"`);
+  return v;
+}
+
+export function accessCommands(ctx: CliContext): Command[] {
+  const { io } = ctx;
+
+  // ---- organisations
+  const org = new Command('org').description('organisations: lenders, authorities, credit information companies, income sources');
+  withDbOptions(withOrgOptions(org.command('add').description('admit an organisation')))
+    .requiredOption('--name <name>', "the organisation's name")
+    .requiredOption('--roles <roles>', `comma-separated roles: ${ROLES.join(', ')}`)
+    .option('--contact-name <name>', 'technical contact')
+    .option('--contact-email <email>', "technical contact's e-mail")
+    .option('--contact-phone <phone>', "technical contact's phone (transfer passwords go here)")
+    .action(async (o: OrgOptions & DbOptions & { name: string; roles: string; contactName?: string; contactEmail?: string; contactPhone?: string; json?: boolean }) => {
+      const ref = refFrom(o);
+      const contact: Record<string, string> = {};
+      if (o.contactName) contact.name = o.contactName;
+      if (o.contactEmail) contact.email = o.contactEmail;
+      if (o.contactPhone) contact.phone = o.contactPhone;
+      const added = await withRegister(ctx, o, (r) => addOrganisation(r.db, { ref, name: o.name, roles: list(o.roles) as Role[], contact }));
+      emit(io, o.json, added, `Added organisation ${describeRef(added)} ${added.name} (roles: ${added.roles.join(', ')})`);
+    });
+  withDbOptions(org.command('list').description('list organisations with their permissions')).action(async (o: DbOptions & { json?: boolean }) => {
+    const orgs = await withRegister(ctx, o, (r) => listOrganisations(r.db));
+    emit(
+      io,
+      o.json,
+      orgs.map(({ id: _id, ...rest }) => ({ ...rest, businessId: describeRef(rest) })),
+      orgs.length === 0
+        ? 'No organisations.'
+        : orgs.map((g) => `${describeRef(g).padEnd(14)} ${g.state.padEnd(9)} ${g.name} [${g.roles.join(', ')}] permissions: ${g.permissions.map((p) => p.permission + (p.purposes.length ? `(${p.purposes.join(',')})` : '')).join(', ') || '-'}`),
+    );
+  });
+  for (const [name, state, text] of [['suspend', 'suspended', 'stop all its certificates at once'], ['activate', 'active', 'allow its certificates again']] as const) {
+    withDbOptions(withOrgOptions(org.command(name).description(`${name} an organisation: ${text}`))).action(async (o: OrgOptions & DbOptions & { json?: boolean }) => {
+      const ref = refFrom(o);
+      const changed = await withRegister(ctx, o, async (r, afterAccessChange) => {
+        const result = await setOrganisationState(r.db, ref, state);
+        afterAccessChange();
+        return result;
+      });
+      emit(io, o.json, { businessId: describeRef(changed), state: changed.state }, `Organisation ${describeRef(changed)} is now ${changed.state}`);
+    });
+  }
+
+  // ---- data permissions
+  const permission = new Command('permission').description('data permissions');
+  withDbOptions(withOrgOptions(permission.command('grant').description('grant a data permission')))
+    .requiredOption('--permission <permission>', PERMISSIONS.join(' | '))
+    .option('--purposes <classes>', 'extract: consumer, business or consumer,business')
+    .option('--scope <scope>', 'authority: all (every loan) or consumer (consumer credit only)')
+    .option('--orders <orders>', 'authority: the orders it may place, comma-separated')
+    .action(async (o: OrgOptions & DbOptions & { permission: string; purposes?: string; scope?: string; orders?: string; json?: boolean }) => {
+      const ref = refFrom(o);
+      if (o.scope && o.scope !== 'all' && o.scope !== 'consumer') throw new UsageError('--scope must be all or consumer');
+      const granted = await withRegister(ctx, o, async (r, afterAccessChange) => {
+        const result = await grantPermission(r.db, ref, o.permission as Permission, {
+          ...(o.purposes ? { purposes: list(o.purposes) } : {}),
+          ...(o.permission === 'authority' ? { scope: { loans: o.scope ?? 'all', orders: o.orders ? list(o.orders) : [] } } : {}),
+        });
+        afterAccessChange();
+        return result;
+      });
+      emit(
+        io,
+        o.json,
+        { businessId: describeRef(granted.organisation), ...granted.permission },
+        `Granted ${granted.permission.permission}${granted.permission.purposes.length ? ` (${granted.permission.purposes.join(', ')})` : ''} to ${describeRef(granted.organisation)} ${granted.organisation.name}`,
+      );
+    });
+  withDbOptions(withOrgOptions(permission.command('revoke').description('take a data permission away')))
+    .requiredOption('--permission <permission>', PERMISSIONS.join(' | '))
+    .action(async (o: OrgOptions & DbOptions & { permission: string; json?: boolean }) => {
+      const ref = refFrom(o);
+      const removed = await withRegister(ctx, o, async (r, afterAccessChange) => {
+        const result = await revokePermission(r.db, ref, o.permission as Permission);
+        afterAccessChange();
+        return result;
+      });
+      emit(io, o.json, { businessId: describeRef(ref), permission: o.permission, removed }, removed ? `Revoked ${o.permission} from ${describeRef(ref)}` : `${describeRef(ref)} had no ${o.permission} permission`);
+    });
+
+  // ---- certificates
+  const cert = new Command('cert').description('client certificates');
+  withDbOptions(withOrgOptions(cert.command('order').description('order a certificate: prints the one-time transfer id and password')))
+    .requiredOption('--usage <usage>', 'reporting | data-use')
+    .option('--environment <env>', "Test | Production (default: the register's)")
+    .action(async (o: OrgOptions & DbOptions & { usage: string; environment?: string; json?: boolean }) => {
+      const ref = refFrom(o);
+      const usage = usageOf(o.usage);
+      const order = await withRegister(ctx, o, (r) => orderCertificate(r.db, { ref, usage, environment: environmentOf(o.environment, r) }));
+      emit(io, o.json, order, [
+        `Ordered a ${order.usage} certificate (${order.environment}) for ${order.businessId}.`,
+        `Transfer id:       ${order.transferId}`,
+        `Transfer password: ${order.transferPassword}`,
+        `Valid until ${order.expiresAt}, 5 tries. They are shown only now: give them to the technical contact.`,
+      ]);
+    });
+  withDbOptions(withOrgOptions(cert.command('issue').description('order and retrieve in one step (tests and demos): writes key.pem, cert.pem, ca.pem')))
+    .requiredOption('--usage <usage>', 'reporting | data-use')
+    .option('--environment <env>', "Test | Production (default: the register's)")
+    .requiredOption('--out <dir>', 'folder for key.pem, cert.pem and ca.pem')
+    .action(async (o: OrgOptions & DbOptions & { usage: string; environment?: string; out: string; json?: boolean }) => {
+      const ref = refFrom(o);
+      const usage = usageOf(o.usage);
+      const issued = await withRegister(ctx, o, (r) => issueCertificate(r.db, r.ca, ref, usage, environmentOf(o.environment, r)));
+      const files = writeCertFiles(resolvePath(ctx, o.out), issued.keyPem, issued.certPem, issued.caPem);
+      emit(io, o.json, { serial: issued.serial, notAfter: issued.notAfter, ...files }, `Issued certificate ${issued.serial} (valid until ${issued.notAfter}) into ${o.out}`);
+    });
+  cert
+    .command('retrieve')
+    .description('the organisation side: make a key and CSR, retrieve the certificate with the transfer codes')
+    .requiredOption('--url <url>', 'the register, e.g. https://localhost:8443')
+    .requiredOption('--server-ca <file>', "the register's CA certificate (pcr ca export)")
+    .requiredOption('--transfer-id <id>', 'transfer id')
+    .requiredOption('--transfer-password <password>', 'transfer password')
+    .requiredOption('--out <dir>', 'folder for key.pem, cert.pem and ca.pem')
+    .option('--json', 'print one JSON document')
+    .action(async (o: { url: string; serverCa: string; transferId: string; transferPassword: string; out: string; json?: boolean }) => {
+      const got = await retrieveOverHttps({ url: o.url, serverCaPem: readFileSync(resolvePath(ctx, o.serverCa), 'utf8'), transferId: o.transferId, transferPassword: o.transferPassword, outDir: resolvePath(ctx, o.out) });
+      emit(io, o.json, got, `Retrieved certificate ${got.serial} (valid until ${got.notAfter}); wrote ${got.key}, ${got.cert}, ${got.ca}`);
+    });
+  cert
+    .command('renew')
+    .description('the organisation side: renew the certificate in a folder with a new key (within 60 days of expiry)')
+    .requiredOption('--url <url>', 'the register, e.g. https://localhost:8443')
+    .requiredOption('--cert-dir <dir>', 'folder with key.pem, cert.pem and ca.pem; they are replaced')
+    .option('--json', 'print one JSON document')
+    .action(async (o: { url: string; certDir: string; json?: boolean }) => {
+      const got = await renewOverHttps({ url: o.url, certDir: resolvePath(ctx, o.certDir) });
+      emit(io, o.json, got, `Renewed: certificate ${got.serial} valid until ${got.notAfter} written to ${o.certDir}`);
+    });
+  withDbOptions(cert.command('revoke').description('revoke a certificate: refused within seconds, open connections too'))
+    .requiredOption('--serial <serial>', 'certificate serial (hex)')
+    .option('--reason <text>', 'why (lost key, organisation leaves …)')
+    .action(async (o: DbOptions & { serial: string; reason?: string; json?: boolean }) => {
+      if (!/^[0-9A-Fa-f:]{2,64}$/.test(o.serial)) throw new UsageError(`"${o.serial}" is not a certificate serial (hex digits)`);
+      const revoked = await withRegister(ctx, o, async (r, afterAccessChange) => {
+        const result = await revokeCertificate(r.db, o.serial, o.reason);
+        afterAccessChange();
+        return result;
+      });
+      emit(io, o.json, revoked, `Revoked certificate ${revoked.serial} at ${revoked.revokedAt}`);
+    });
+  withDbOptions(withOrgOptions(cert.command('list').description('list certificates'), false))
+    .addOption(new Option('--expiring-within-days <days>', 'only those expiring within this many days').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError('--expiring-within-days must be a whole number of days');
+      return n;
+    }))
+    .action(async (o: OrgOptions & DbOptions & { expiringWithinDays?: number; json?: boolean }) => {
+      const ref = o.businessId || o.foreignBusinessId ? refFrom(o) : undefined;
+      const certs = await withRegister(ctx, o, (r) => listCertificates(r.db, { ...(ref ? { ref } : {}), ...(o.expiringWithinDays !== undefined ? { expiringWithinDays: o.expiringWithinDays } : {}) }));
+      emit(
+        io,
+        o.json,
+        certs,
+        certs.length === 0
+          ? 'No certificates.'
+          : certs.map((c) => `${c.serial}  ${c.businessId.padEnd(10)} ${c.usage.padEnd(9)} ${c.environment.padEnd(10)} until ${c.notAfter.slice(0, 10)}${c.revoked ? `  REVOKED ${c.revokedAt}` : ''}  ${c.organisationName}`),
+      );
+    });
+
+  // ---- the CA
+  const ca = new Command('ca').description("the register's certificate authority");
+  withDbOptions(ca.command('export').description("write the register's CA certificate, to hand to organisations"))
+    .requiredOption('--out <file>', 'file to write, e.g. register-ca.pem')
+    .action(async (o: DbOptions & { out: string; json?: boolean }) => {
+      const pem = await withRegister(ctx, o, async (r) => r.ca.certPem);
+      writeFileSync(resolvePath(ctx, o.out), pem);
+      emit(io, o.json, { out: o.out }, `Wrote the register's CA certificate to ${o.out}`);
+    });
+
+  return [org, permission, cert, ca];
+}

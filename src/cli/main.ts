@@ -1,0 +1,77 @@
+/** The `pcr` command line: the register's server and the operator's tools. */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { InputError } from '../access/organisations.ts';
+import { RegisterError } from '../common/errors.ts';
+import { SchemaTooNewError } from '../db/migrate.ts';
+import { RegisterBusyError } from '../register.ts';
+import { accessCommands } from './access-commands.ts';
+import { ForwardedResult, type CliContext } from './context.ts';
+import { processIo, UsageError, type Io } from './io.ts';
+import { serveCommand } from './serve.ts';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('pcr')
+    .description('Open Positive Credit Register: the register server and the operator tools')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+  const commands = [serveCommand(ctx), ...accessCommands(ctx)];
+  for (const c of commands) program.addCommand(c);
+  // Every subcommand reports through ctx.io and never exits the process itself.
+  const configure = (c: Command) => {
+    c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) }).showHelpAfterError('(add --help for usage)');
+    c.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
+  return program;
+}
+
+/** Runs one command line; returns the exit code (0 ok, 1 failure, 2 bad input). */
+export async function runCli(argv: string[], ctx: Omit<CliContext, 'argv'>): Promise<number> {
+  const full: CliContext = { ...ctx, argv };
+  const program = buildProgram(full);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return failure(err, full.io);
+  }
+}
+
+function failure(err: unknown, io: Io): number {
+  if (err instanceof ForwardedResult) return err.exitCode;
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+    return 2; // commander has printed its one line already
+  }
+  if (err instanceof UsageError || err instanceof InputError || err instanceof ConfigError) {
+    io.err(`pcr: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof RegisterError) {
+    io.err(`pcr: ${err.errors[0]?.errorDescription ?? err.message}\n`);
+    return 2;
+  }
+  if (err instanceof SchemaTooNewError || err instanceof RegisterBusyError) {
+    io.err(`pcr: ${err.message}\n`);
+    return 1;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && (e.code === 'ENOENT' || e.code === 'EACCES') && e.path) {
+    io.err(`pcr: cannot read or write ${e.path} (${e.code})\n`);
+    return 2;
+  }
+  if (e && (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ECONNRESET')) {
+    io.err(`pcr: cannot reach the register (${e.code})\n`);
+    return 1;
+  }
+  io.err(`pcr: ${e?.message ?? String(err)}\n`);
+  if (process.env.PCR_DEBUG) io.err(`${e?.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) argv = ['--help'];
+  return runCli(argv, { io: processIo, cwd: process.cwd() });
+}

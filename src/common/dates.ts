@@ -1,0 +1,54 @@
+/**
+ * Dates and date-times as the contract writes them: dates yyyy-MM-dd; date-times ISO 8601
+ * with 0–7 fractional digits, no offset meaning UTC (.NET forms). A date field also accepts
+ * a date-time whose time is midnight.
+ */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/;
+
+function realDate(y: number, m: number, d: number): boolean {
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function isPlainDate(s: string): boolean {
+  const m = DATE.exec(s);
+  return !!m && realDate(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+export function isValidDateTime(s: string): boolean {
+  const m = DATE_TIME.exec(s);
+  if (!m || !isPlainDate(m[1]!)) return false;
+  const [h, min, sec] = [Number(m[2]), Number(m[3]), Number(m[4])];
+  if (h > 23 || min > 59 || sec > 59) return false;
+  const off = m[6];
+  if (off && off !== 'Z') {
+    const [oh, om] = off.slice(1).split(':').map(Number) as [number, number];
+    if (oh > 14 || om > 59) return false;
+  }
+  return true;
+}
+
+/** A date field: yyyy-MM-dd, or a date-time at midnight. */
+export function isValidDate(s: string): boolean {
+  if (isPlainDate(s)) return true;
+  const m = DATE_TIME.exec(s);
+  return !!m && isValidDateTime(s) && m[2] === '00' && m[3] === '00' && m[4] === '00' && /^0*$/.test(m[5] ?? '');
+}
+
+/** The yyyy-MM-dd of a valid date field. */
+export function toDateOnly(s: string): string {
+  return s.slice(0, 10);
+}
+
+/** A valid date-time as a Date (no offset: UTC; fractions beyond milliseconds truncated). */
+export function parseDateTime(s: string): Date {
+  const m = DATE_TIME.exec(s)!;
+  const frac = (m[5] ?? '').slice(0, 3).padEnd(3, '0');
+  const offset = m[6] ?? 'Z';
+  return new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${frac}${offset}`);
+}
+
+/** Today's date in Finland (the register's calendar for "in the future" and deadlines). */
+export function finnishDate(at = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}

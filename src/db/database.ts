@@ -1,0 +1,34 @@
+/**
+ * The one small interface both storage back ends implement: PostgreSQL through `pg`
+ * (production) and embedded PGlite (the default). One SQL dialect: PostgreSQL's.
+ * Both back ends return the same JavaScript types: int8 as number, numeric and date as
+ * strings (exact, no time-zone shifts), timestamptz as Date, json/jsonb parsed.
+ */
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Row>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Runs one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Type OIDs whose parsing both back ends override the same way. */
+export const TYPE_OIDS = { int8: 20, numeric: 1700, date: 1082 } as const;
+
+export const typeParsers: Record<number, (value: string) => unknown> = {
+  [TYPE_OIDS.int8]: (v) => Number(v),
+  [TYPE_OIDS.numeric]: (v) => v,
+  [TYPE_OIDS.date]: (v) => v,
+};

@@ -1,0 +1,52 @@
+import pg from 'pg';
+import type { Database, Queryable, QueryResult } from './database.ts';
+import { typeParsers } from './database.ts';
+
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    const custom = typeParsers[oid];
+    if (custom && format !== 'binary') return custom;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+      const r = await client.query(sql, params);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+/** The production back end: a connection pool to a PostgreSQL server. */
+export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database & { pool: pg.Pool }> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
+  // Fail fast with a clear message when the server cannot be reached.
+  const probe = await pool.connect();
+  probe.release();
+  const base = wrap(pool);
+  return {
+    kind: 'postgres',
+    pool,
+    ...base,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The demo a newcomer gets from the first `npm start`: organisations of every kind, their
+ * permissions, and certificates written under <data-dir>/demo/, with requests to paste.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { addOrganisation, grantPermission, organisationRef, type Permission, type Role } from '../access/organisations.ts';
+import type { Usage } from '../access/pki.ts';
+import { issueCertificate } from '../access/certificates.ts';
+import { writeCertFiles } from '../cli/client-certs.ts';
+import type { Register } from '../register.ts';
+
+export interface DemoOrganisation {
+  slug: string;
+  businessId: string;
+  name: string;
+  roles: Role[];
+  permissions: { permission: Permission; purposes?: string[]; scope?: Record<string, unknown> }[];
+  certificates: Usage[];
+}
+
+export const DEMO_ORGANISATIONS: DemoOrganisation[] = [
+  {
+    slug: 'demo-bank', businessId: '1234567-1', name: 'Demo Bank Oyj', roles: ['lender'],
+    permissions: [{ permission: 'reporting' }, { permission: 'extract', purposes: ['consumer', 'business'] }],
+    certificates: ['reporting', 'data-use'],
+  },
+  {
+    slug: 'demo-finance', businessId: '2345678-0', name: 'Demo Consumer Finance Oy', roles: ['lender'],
+    permissions: [{ permission: 'reporting' }, { permission: 'extract', purposes: ['consumer'] }],
+    certificates: ['reporting', 'data-use'],
+  },
+  {
+    slug: 'kela', businessId: '0246246-0', name: 'Kansaneläkelaitos (Kela)', roles: ['lender', 'income-source'],
+    permissions: [{ permission: 'reporting' }, { permission: 'income-feed' }],
+    certificates: ['reporting'],
+  },
+  {
+    slug: 'authority', businessId: '4567890-7', name: 'Demo Supervisory Authority', roles: ['authority'],
+    permissions: [{ permission: 'authority', scope: { loans: 'all', orders: ['PersonLoans', 'LoanStockSnapshot', 'MonthlyAggregates', 'LateReporting'] } }],
+    certificates: ['data-use'],
+  },
+  {
+    slug: 'credit-info', businessId: '5678901-2', name: 'Demo Credit Information Oy', roles: ['credit-information-company'],
+    permissions: [{ permission: 'ban-distribution' }],
+    certificates: ['data-use'],
+  },
+];
+
+export function demoDir(register: Register): string {
+  return join(register.config.dataDir, 'demo');
+}
+
+export async function isEmptyRegister(register: Register): Promise<boolean> {
+  const { rows } = await register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations');
+  return rows[0]!.n === 0;
+}
+
+/** Creates the demo organisations and writes their certificates. */
+export async function createDemo(register: Register): Promise<void> {
+  const dir = demoDir(register);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'ca.pem'), register.ca.certPem);
+  for (const d of DEMO_ORGANISATIONS) {
+    const ref = organisationRef('BusinessId', d.businessId);
+    await addOrganisation(register.db, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
+    for (const p of d.permissions) await grantPermission(register.db, ref, p.permission, p);
+    for (const usage of d.certificates) {
+      const issued = await issueCertificate(register.db, register.ca, ref, usage, register.environment);
+      writeCertFiles(join(dir, `${d.slug}-${usage}`), issued.keyPem, issued.certPem, issued.caPem);
+    }
+  }
+}
+
+/** What the server prints at start when the demo is there: requests a newcomer can paste. */
+export function demoInstructions(register: Register, url: string): string | undefined {
+  const dir = demoDir(register);
+  if (!existsSync(join(dir, 'demo-bank-reporting', 'cert.pem'))) return undefined;
+  const rel = relative(process.cwd(), dir) || '.';
+  const curl = (slug: string) => `curl --cacert ${rel}/ca.pem --cert ${rel}/${slug}/cert.pem --key ${rel}/${slug}/key.pem`;
+  const lines = [
+    '',
+    `Demo organisations and their certificates are in ${rel}/ (${DEMO_ORGANISATIONS.map((d) => `${d.slug} ${d.businessId}`).join(', ')}).`,
+    'Try an authenticated call:',
+    '',
+    `  ${curl('demo-bank-reporting')} ${url}/whoami`,
+    '',
+    `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
+  ];
+  return lines.join('\n');
+}

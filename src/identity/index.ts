@@ -1,0 +1,2 @@
+export * from './personal-identity-code.ts';
+export * from './business-id.ts';

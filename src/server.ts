@@ -1,0 +1,51 @@
+/** `pcr serve`: the HTTPS server with every area plugged in, and the operator channel. */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { accessRoutes } from './access/routes.ts';
+import { TrustStore } from './access/trust.ts';
+import { buildApp } from './http/app.ts';
+import { createLogger } from './http/logging.ts';
+import type { Register } from './register.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  trust: TrustStore;
+  logger: Logger;
+  /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
+  close(): Promise<void>;
+}
+
+export async function buildRegisterApp(register: Register, opts: { logger?: Logger; tls?: boolean } = {}) {
+  const logger = opts.logger ?? createLogger({ level: register.config.logLevel });
+  const trust = new TrustStore(register.db, register.config.trustCacheMs);
+  const app = await buildApp({
+    environment: register.environment,
+    trust,
+    logger,
+    ...(opts.tls === false
+      ? {}
+      : { tls: { certPem: register.serverIdentity.certPem, keyPem: register.serverIdentity.keyPem, clientCaPem: register.ca.certPem } }),
+    requestTimeoutMs: register.config.requestTimeoutMs,
+    keepAliveTimeoutMs: register.config.keepAliveTimeoutMs,
+  });
+  await app.register(accessRoutes({ db: register.db, ca: register.ca }));
+  return { app, trust, logger };
+}
+
+export async function startServer(register: Register, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+  const { app, trust, logger } = await buildRegisterApp(register, opts);
+  await app.listen({ host: register.config.host, port: register.config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : register.config.port;
+  const hostForUrl = register.config.host === '0.0.0.0' || register.config.host === '127.0.0.1' ? 'localhost' : register.config.host;
+  return {
+    app,
+    port,
+    url: `https://${hostForUrl}:${port}`,
+    trust,
+    logger,
+    close: () => app.close(),
+  };
+}
