@@ -93,6 +93,7 @@ async function insertCertificate(
   ca: CertificateAuthority,
   csrPem: string,
   subject: OrgSubjectRow & { usage: Usage; environment: Environment; renewedFrom?: string },
+  now: Date,
 ): Promise<RetrievedCertificate> {
   const csr = await certifyCsr(csrPem);
   const issued = await issueClientCertificate(ca, csr, {
@@ -101,7 +102,7 @@ async function insertCertificate(
     countryCode: subject.countryCode,
     usage: subject.usage,
     environment: subject.environment,
-  });
+  }, now);
   await tx.query(
     `INSERT INTO certificates (serial, organisation_id, usage, environment, fingerprint256, not_before, not_after, pem, renewed_from)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -144,7 +145,7 @@ export async function retrieveCertificate(
       );
       return { refused: left > 0 ? `Wrong transfer password (${left} tries left)` : 'Wrong transfer password; the transfer codes are now spent' } as const;
     }
-    const cert = await insertCertificate(tx, ca, input.csr, order);
+    const cert = await insertCertificate(tx, ca, input.csr, order, now);
     await tx.query('UPDATE certificate_orders SET spent_at = now(), certificate_serial = $2 WHERE transfer_id = $1', [input.transferId, cert.serial]);
     return { cert } as const;
   });
@@ -170,7 +171,7 @@ export async function renewCertificate(
        FROM certificates c JOIN organisations g ON g.id = c.organisation_id WHERE c.serial = $1`,
       [current.serial],
     );
-    return insertCertificate(tx, ca, csrPem, { ...rows[0]!, renewedFrom: current.serial });
+    return insertCertificate(tx, ca, csrPem, { ...rows[0]!, renewedFrom: current.serial }, now);
   });
 }
 

@@ -13,6 +13,8 @@ export interface JsonResponse<T = unknown> {
   headers: Record<string, string | string[] | undefined>;
   body: T;
   text: string;
+  /** Local port of the connection that carried the answer (tells whether a keep-alive connection was reused). */
+  localPort: number | undefined;
 }
 
 export class HttpsJsonClient {
@@ -55,7 +57,7 @@ export class HttpsJsonClient {
             } catch {
               /* not JSON: keep the text */
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text, localPort: res.socket?.localPort });
           });
           res.on('error', reject);
         },
