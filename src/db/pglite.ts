@@ -19,7 +19,8 @@ function wrap(q: PGlite | Transaction): Queryable {
  * database lives in memory. `loadDataDir` starts from a dump (the tests' migrated template).
  */
 export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<Database & { pglite: PGlite }> {
-  const pglite = new PGlite(opts.dataDir, {
+  const pglite = new PGlite({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     parsers: typeParsers,
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });

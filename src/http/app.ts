@@ -145,6 +145,9 @@ async function buildFastify(opts: AppOptions) {
             requestCert: true,
             rejectUnauthorized: false,
             minVersion: 'TLSv1.2' as const,
+            // Node enforces requestTimeout only when the server is created with it, checking this often.
+            requestTimeout: opts.requestTimeoutMs ?? 100_000,
+            connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor((opts.requestTimeoutMs ?? 100_000) / 4))),
           },
         }
       : {}),

@@ -109,3 +109,13 @@ export async function openEmptyDatabase(): Promise<Database> {
     },
   };
 }
+
+/** A fresh migrated PostgreSQL database by URL (for spawned `pcr` processes); undefined on the embedded back end. */
+export async function createTestDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  if (BACKEND === 'pglite') return undefined;
+  pgTemplateReady ??= pgTemplate();
+  const template = await pgTemplateReady;
+  const name = `c_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  return { url: pgUrl(name), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
