@@ -83,8 +83,12 @@ export async function openTestDatabase(): Promise<Database> {
   }
   pgTemplateReady ??= pgTemplate();
   const template = await pgTemplateReady;
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  return ownedPgDatabase(`t_${randomBytes(6).toString('hex')}`, template);
+}
+
+/** Creates a database (from a template, or empty) that is dropped when closed. */
+async function ownedPgDatabase(name: string, template?: string): Promise<Database> {
+  await adminQuery(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const db = await openPostgres(pgUrl(name));
   return {
     ...db,
@@ -98,16 +102,7 @@ export async function openTestDatabase(): Promise<Database> {
 /** An empty database (no schema at all), for migration tests. */
 export async function openEmptyDatabase(): Promise<Database> {
   if (BACKEND === 'pglite') return openPglite();
-  const name = `e_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const db = await openPostgres(pgUrl(name));
-  return {
-    ...db,
-    async close() {
-      await db.close();
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
+  return ownedPgDatabase(`e_${randomBytes(6).toString('hex')}`);
 }
 
 /** A fresh migrated PostgreSQL database by URL (for spawned `pcr` processes); undefined on the embedded back end. */

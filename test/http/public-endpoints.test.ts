@@ -45,3 +45,21 @@ test('the OpenAPI document describes the operations, and the reference is browsa
   assert.equal(ui.status, 200);
   assert.match(ui.text, /swagger/i);
 });
+
+test('TLS 1.2 stays enabled (.NET Framework hosts), with a client certificate', async () => {
+  const tls = await import('node:tls');
+  const { client } = await reg.lender();
+  const protocol = await new Promise<string | null>((resolve, reject) => {
+    const agent = client.agent as unknown as { options: { cert: string; key: string } };
+    const socket = tls.connect(
+      { host: '127.0.0.1', port: reg.server.port, servername: 'localhost', ca: reg.register.ca.certPem, cert: agent.options.cert, key: agent.options.key, maxVersion: 'TLSv1.2' },
+      () => {
+        const p = socket.getProtocol();
+        socket.end();
+        resolve(p);
+      },
+    );
+    socket.on('error', reject);
+  });
+  assert.equal(protocol, 'TLSv1.2');
+});
