@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { accessRoutes } from './access/routes.ts';
+import { ReportingWorker } from './reporting/processor.ts';
+import { reportingRoutes } from './reporting/routes.ts';
 import { TrustStore } from './access/trust.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
@@ -13,6 +15,7 @@ export interface RunningServer {
   port: number;
   trust: TrustStore;
   logger: Logger;
+  worker: ReportingWorker;
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
 }
@@ -31,12 +34,16 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
     keepAliveTimeoutMs: register.config.keepAliveTimeoutMs,
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
-  return { app, trust, logger };
+  const worker = new ReportingWorker(register.db, { environment: register.environment, logger });
+  await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker }));
+  app.addHook('onClose', async () => worker.stop());
+  return { app, trust, logger, worker };
 }
 
 export async function startServer(register: Register, opts: { logger?: Logger } = {}): Promise<RunningServer> {
-  const { app, trust, logger } = await buildRegisterApp(register, opts);
+  const { app, trust, logger, worker } = await buildRegisterApp(register, opts);
   await app.listen({ host: register.config.host, port: register.config.port });
+  worker.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : register.config.port;
   const hostForUrl = register.config.host === '0.0.0.0' || register.config.host === '127.0.0.1' ? 'localhost' : register.config.host;
@@ -46,6 +53,7 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     url: `https://${hostForUrl}:${port}`,
     trust,
     logger,
+    worker,
     close: () => app.close(),
   };
 }

@@ -46,6 +46,8 @@ export const CATALOGUE = {
   D21: { http: null, meaning: 'isLoanWithCollateral is true but no collateral type is given, or collaterals given with false' },
   D22: { http: null, meaning: 'loanType of a payment does not match the loan' },
   D23: { http: null, meaning: 'ErrorCorrection or Cancellation of a transaction that does not exist' },
+  D24: { http: null, meaning: 'A required value is missing (interest except for GuaranteeReceivable, currencyCode in AddLoans, delayedAmounts when isDelay, foreclosureDate when isForeclosed)', ours: true },
+  D25: { http: null, meaning: 'A text is empty or longer than allowed (reportReference, loan number, lenderMarketingName)', ours: true },
 } as const satisfies Record<string, { http: number | null; meaning: string; ours?: boolean }>;
 
 export type ErrorCode = keyof typeof CATALOGUE;

@@ -1,0 +1,64 @@
+/** A loan as the register holds it now: the shape GetLoan answers with (and the extract builds on). */
+import type { StoredContract, StoredDelays, StoredTransaction } from './rules.ts';
+
+export interface LoanViewRow {
+  loanNumberType: string;
+  loanNumber: string;
+  loanType: string;
+  currencyCode: string;
+  contractDate: string;
+  status: 'Active' | 'Ended' | 'Cancelled';
+  endDate: string | null;
+  transferredToAnotherLender: boolean;
+  contract: StoredContract;
+  delays: StoredDelays;
+  lastPayment: StoredTransaction | null;
+  lastReportAt: Date;
+}
+
+export const LOAN_VIEW_COLUMNS = `loan_number_type AS "loanNumberType", loan_number AS "loanNumber", loan_type AS "loanType", currency_code AS "currencyCode",
+  contract_date AS "contractDate", status, end_date AS "endDate", transferred_to_another_lender AS "transferredToAnotherLender",
+  contract, delays, last_payment AS "lastPayment", last_report_at AS "lastReportAt"`;
+
+/** The latest transaction: its date and the three paid amounts (leasing: the amount paid). */
+export function repaymentsPaidLast(t: StoredTransaction | null) {
+  if (!t) return undefined;
+  if (t.loanType === 'Leasing') return { paymentDate: t.paymentDate, amountPaid: t.amountPaid ?? 0 };
+  return { paymentDate: t.paymentDate, amortizationPaid: t.amortizationPaid ?? 0, interestPaid: t.interestPaid ?? 0, otherExpenses: t.otherExpenses ?? 0 };
+}
+
+/** The type block with its current amounts: the latest transaction's balance (and credit limit) supersede the contract's. */
+export function currentBlocks(contract: StoredContract, t: StoredTransaction | null): Pick<StoredContract, 'lumpSumLoan' | 'runningAccountLoan' | 'leasingContract'> {
+  const out: Pick<StoredContract, 'lumpSumLoan' | 'runningAccountLoan' | 'leasingContract'> = {};
+  if (contract.lumpSumLoan) out.lumpSumLoan = { ...contract.lumpSumLoan, ...(t?.balance !== undefined ? { balance: t.balance } : {}) };
+  if (contract.runningAccountLoan) {
+    out.runningAccountLoan = {
+      ...contract.runningAccountLoan,
+      ...(t?.balance !== undefined ? { balance: t.balance, balanceDate: t.paymentDate } : {}),
+      ...(t?.creditLimit !== undefined ? { creditLimit: t.creditLimit } : {}),
+    };
+  }
+  if (contract.leasingContract) out.leasingContract = { ...contract.leasingContract };
+  return out;
+}
+
+export function loanView(row: LoanViewRow) {
+  const { loanType: _t, contractDate: _d, currencyCode: _c, lumpSumLoan: _l, runningAccountLoan: _r, leasingContract: _x, ...groups } = row.contract;
+  const active = row.status === 'Active';
+  return {
+    loanNumber: { type: row.loanNumberType, number: row.loanNumber },
+    loanType: row.loanType,
+    contractDate: row.contractDate,
+    currencyCode: row.currencyCode,
+    ...groups,
+    ...currentBlocks(row.contract, row.lastPayment),
+    loanStatus: active ? 'Active' : 'Ended',
+    ...(row.endDate ? { endDate: row.endDate } : {}),
+    ...(row.transferredToAnotherLender ? { isTransferredToAnotherLender: true } : {}),
+    delayedAmounts: active ? row.delays.delayedAmounts : [],
+    isForeclosed: row.delays.isForeclosed,
+    ...(row.delays.foreclosureDate ? { foreclosureDate: row.delays.foreclosureDate } : {}),
+    ...(row.lastPayment ? { repaymentsPaidLast: repaymentsPaidLast(row.lastPayment) } : {}),
+    lastReportTimeUtc: row.lastReportAt.toISOString(),
+  };
+}

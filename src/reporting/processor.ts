@@ -1,0 +1,253 @@
+/**
+ * The reporting worker: processes received batches after the 202, in the order received,
+ * each batch in one transaction (so a crash mid-batch leaves it Received, to be processed
+ * after the restart, and no report is ever applied twice). Set-based: a batch is read and
+ * written in a handful of SQL statements whatever its size.
+ */
+import type { Logger } from 'pino';
+import { finnishDate } from '../common/dates.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import type { Environment } from '../access/pki.ts';
+import { parseRequestJson } from '../http/json-body.ts';
+
+/** Stored reports already carry the canonical names. */
+const STORED_NAMES = new Map<string, string>();
+import { applyBatch, type LoanState } from './apply.ts';
+import type { StoredContract, StoredDelays } from './rules.ts';
+import type { BatchOperation } from './schemas.ts';
+
+interface LoanRow {
+  id: number;
+  lenderId: number;
+  loanNumberType: string;
+  loanNumber: string;
+  loanType: string;
+  currencyCode: string;
+  contractDate: string;
+  status: LoanState['status'];
+  endDate: string | null;
+  transferredToAnotherLender: boolean;
+  contract: StoredContract;
+  delays: StoredDelays;
+}
+
+const LOAN_COLUMNS = `id, lender_id AS "lenderId", loan_number_type AS "loanNumberType", loan_number AS "loanNumber", loan_type AS "loanType",
+  currency_code AS "currencyCode", contract_date AS "contractDate", status, end_date AS "endDate",
+  transferred_to_another_lender AS "transferredToAnotherLender", contract, delays`;
+
+/** Processes one batch if it is waiting and first in its lender's line. Returns whether it did. */
+export async function processBatch(db: Database, batchId: number, opts: { environment: Environment; today?: string }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ organisationId: number; operation: BatchOperation; status: string; receivedAt: Date; idCode: string }>(
+      `SELECT b.organisation_id AS "organisationId", b.operation, b.status, b.received_at AS "receivedAt", o.id_code AS "idCode"
+       FROM batches b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1 FOR UPDATE OF b`,
+      [batchId],
+    );
+    const batch = rows[0];
+    if (!batch || batch.status !== 'Received') return false;
+    // Another process may be processing this lender's earlier batch: batches of a lender take effect in order.
+    const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(7302, $1::int) AS ok', [batch.organisationId]);
+    if (!lock.rows[0]!.ok) return false;
+    const earlier = await tx.query(`SELECT 1 FROM batches WHERE organisation_id = $1 AND status = 'Received' AND id < $2 LIMIT 1`, [batch.organisationId, batchId]);
+    if (earlier.rowCount > 0) return false;
+
+    const reportRows = await tx.query<{ seq: number; payload: string; loanNumber: string | null }>(
+      'SELECT seq, payload::text AS payload, loan_number AS "loanNumber" FROM reports WHERE batch_id = $1 ORDER BY seq',
+      [batchId],
+    );
+    const reports = reportRows.rows.map((r) => ({ seq: r.seq, payload: parseRequestJson(r.payload, STORED_NAMES) }));
+    const numbers = [...new Set(reportRows.rows.map((r) => r.loanNumber).filter((n): n is string => n !== null))];
+
+    const loanRows = await tx.query<LoanRow>(
+      `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[])
+       AND (lender_id = $2 OR (status = 'Ended' AND transferred_to_another_lender))`,
+      [numbers, batch.organisationId],
+    );
+    const loans = new Map<string, LoanState>();
+    const transferable = new Map<string, LoanState>();
+    for (const row of loanRows.rows) {
+      if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, { ...row });
+      else transferable.set(row.loanNumber, { ...row });
+    }
+    const existingPayments = new Set<string>();
+    if (batch.operation === 'Repayments' && loans.size > 0) {
+      const ids = [...loans.values()].map((l) => l.id!);
+      const p = await tx.query<{ loanId: number; paymentDate: string }>(
+        'SELECT loan_id AS "loanId", payment_date AS "paymentDate" FROM payments WHERE loan_id = ANY($1::bigint[])',
+        [ids],
+      );
+      for (const r of p.rows) existingPayments.add(`${r.loanId}|${r.paymentDate}`);
+    }
+
+    const result = applyBatch(
+      { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments },
+      { environment: opts.environment, lenderBusinessId: batch.idCode, today: opts.today ?? finnishDate() },
+    );
+    await writeResult(tx, batchId, batch.receivedAt, result);
+    return true;
+  });
+}
+
+function loanRecord(l: LoanState) {
+  return {
+    id: l.id ?? null,
+    lender_id: l.lenderId,
+    loan_number_type: l.loanNumberType,
+    loan_number: l.loanNumber,
+    loan_type: l.loanType,
+    currency_code: l.currencyCode,
+    contract_date: l.contractDate,
+    status: l.status,
+    end_date: l.endDate,
+    transferred: l.transferredToAnotherLender,
+    contract: l.contract,
+    delays: l.delays,
+  };
+}
+
+const RECORD_TYPE = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
+  contract_date date, status text, end_date date, transferred boolean, contract jsonb, delays jsonb)`;
+
+async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, result: ReturnType<typeof applyBatch>): Promise<void> {
+  const created = result.changed.filter((l) => l.id === undefined);
+  const updated = result.changed.filter((l) => l.id !== undefined);
+  if (created.length > 0) {
+    const { rows } = await tx.query<{ id: number; loanNumber: string }>(
+      `INSERT INTO loans (lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, end_date,
+                          transferred_to_another_lender, contract, delays, last_report_at)
+       SELECT lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, end_date, transferred, contract, delays, $2
+       FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE}
+       RETURNING id, loan_number AS "loanNumber"`,
+      [JSON.stringify(created.map(loanRecord)), receivedAt],
+    );
+    const byNumber = new Map(created.map((l) => [l.loanNumber, l]));
+    for (const r of rows) byNumber.get(r.loanNumber)!.id = r.id;
+  }
+  if (updated.length > 0) {
+    await tx.query(
+      `UPDATE loans SET lender_id = x.lender_id, loan_number_type = x.loan_number_type, loan_type = x.loan_type, currency_code = x.currency_code,
+              contract_date = x.contract_date, status = x.status, end_date = x.end_date, transferred_to_another_lender = x.transferred,
+              contract = x.contract, delays = x.delays, last_report_at = $2
+       FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE} WHERE loans.id = x.id`,
+      [JSON.stringify(updated.map(loanRecord)), receivedAt],
+    );
+  }
+  const partiesChanged = result.changed.filter((l) => l.partiesChanged);
+  if (partiesChanged.length > 0) {
+    const persons: string[] = [];
+    const loanIds: number[] = [];
+    const roles: string[] = [];
+    for (const l of partiesChanged) {
+      for (const b of l.contract.borrowers) persons.push(b.idCode), loanIds.push(l.id!), roles.push('borrower');
+      for (const g of l.contract.guarantors ?? []) persons.push(g.idCode), loanIds.push(l.id!), roles.push('guarantor');
+    }
+    const ids = partiesChanged.map((l) => l.id!);
+    await tx.query('DELETE FROM loan_parties WHERE loan_id = ANY($1::bigint[])', [ids]);
+    await tx.query(
+      `INSERT INTO loan_parties (person, loan_id, role) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [persons, loanIds, roles],
+    );
+  }
+  if (result.payments.length > 0) {
+    const removed = result.payments.filter((p) => p.data === null);
+    const kept = result.payments.filter((p) => p.data !== null);
+    if (removed.length > 0) {
+      await tx.query(
+        `DELETE FROM payments p USING unnest($1::bigint[], $2::date[]) AS d(loan_id, payment_date)
+         WHERE p.loan_id = d.loan_id AND p.payment_date = d.payment_date`,
+        [removed.map((p) => p.loan.id!), removed.map((p) => p.paymentDate)],
+      );
+    }
+    if (kept.length > 0) {
+      await tx.query(
+        `INSERT INTO payments (loan_id, payment_date, data)
+         SELECT loan_id, payment_date, data FROM jsonb_to_recordset($1::jsonb) AS x(loan_id bigint, payment_date date, data jsonb)
+         ON CONFLICT (loan_id, payment_date) DO UPDATE SET data = EXCLUDED.data`,
+        [JSON.stringify(kept.map((p) => ({ loan_id: p.loan.id, payment_date: p.paymentDate, data: p.data })))],
+      );
+    }
+    const ids = [...new Set(result.payments.map((p) => p.loan.id!))];
+    await tx.query(
+      `UPDATE loans l SET last_payment = (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1)
+       WHERE l.id = ANY($1::bigint[])`,
+      [ids],
+    );
+  }
+  const outcomes = result.outcomes.map((o) => ({ seq: o.seq, status: o.status, errors: o.errors, report_type: o.reportType, loan_id: o.loan?.id ?? null, event_date: o.eventDate }));
+  await tx.query(
+    `UPDATE reports r SET status = x.status, errors = x.errors, report_type = x.report_type, loan_id = x.loan_id, event_date = x.event_date
+     FROM jsonb_to_recordset($1::jsonb) AS x(seq int, status text, errors jsonb, report_type text, loan_id bigint, event_date date)
+     WHERE r.batch_id = $2 AND r.seq = x.seq`,
+    [JSON.stringify(outcomes), batchId],
+  );
+  const accepted = result.outcomes.filter((o) => o.status === 'accepted').length;
+  const rejected = result.outcomes.length - accepted;
+  const status = rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
+  await tx.query(
+    `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now() WHERE id = $1`,
+    [batchId, result.outcomes.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
+  );
+}
+
+/** Runs batches as they arrive (woken by the API), and those found waiting at start or left by another process. */
+export class ReportingWorker {
+  private running = false;
+  private stopped = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database,
+    private readonly opts: { environment: Environment; logger: Logger; pollMs?: number },
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Called after a batch was received: process soon. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.current = this.drain();
+    }, ms);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        const { rows } = await this.db.query<{ id: number }>(`SELECT id FROM batches WHERE status = 'Received' ORDER BY id LIMIT 100`);
+        for (const { id } of rows) {
+          if (this.stopped) return;
+          const started = Date.now();
+          const done = await processBatch(this.db, id, this.opts);
+          if (done) this.opts.logger.info({ batchId: id, ms: Date.now() - started }, 'batch processed');
+        }
+        if (rows.length === 100) this.again = true;
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'batch processing failed; will retry');
+    } finally {
+      this.running = false;
+      this.schedule(this.opts.pollMs ?? 1000);
+    }
+  }
+
+  /** Finishes the batch in hand and stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current;
+  }
+}

@@ -1,0 +1,155 @@
+/** The reporting API (reporting.md): five batch operations, GetBatchStatus, GetLoan, and the Test environment's extras. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RegisterError } from '../common/errors.ts';
+import type { Database } from '../db/database.ts';
+import type { Environment } from '../access/pki.ts';
+import { errorBody, toRegisterError } from '../http/app.ts';
+import { refusals } from '../http/schemas.ts';
+import { LOAN_VIEW_COLUMNS, loanView, type LoanViewRow } from './loan-view.ts';
+import type { ReportingWorker } from './processor.ts';
+import {
+  BATCH_OPERATIONS, BATCH_REFERENCE_PATTERN, BatchAccepted, batchBody, BatchHeaders, BatchStatusAnswer, EnvelopeOnly,
+  GetBatchStatusRequest, GetLoanRequest, type BatchOperation,
+} from './schemas.ts';
+import { batchStatus, receiveBatch, recordRefusal, resetTestData } from './store.ts';
+
+export interface ReportingOptions {
+  db: Database;
+  environment: Environment;
+  worker: ReportingWorker;
+  maxReportsPerBatch?: number;
+  maxBatchBytes?: number;
+}
+
+const BATCH_REFERENCE = new RegExp(BATCH_REFERENCE_PATTERN);
+
+export function reportingRoutes(opts: ReportingOptions) {
+  const maxReports = opts.maxReportsPerBatch ?? 100_000;
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    /** A batch refused at the door, wherever the certificate identified the owner, is remembered by its reference. */
+    async function rememberRefusal(request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
+      const reference = request.headers.batchreference;
+      const operation = request.routeOptions.config.operation;
+      if (!request.caller || typeof reference !== 'string' || !BATCH_REFERENCE.test(reference) || !operation) return;
+      const refusal = toRegisterError(error);
+      if (refusal.code === 'A30' || refusal.code === 'A99') return; // the reference belongs to an accepted batch / nothing was decided
+      await recordRefusal(opts.db, request.caller.organisation.id, operation, reference, refusal.errors).catch((err: Error) =>
+        request.log.error({ err }, 'could not record the refusal'),
+      );
+    }
+
+    for (const operation of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) {
+      const { collection } = BATCH_OPERATIONS[operation];
+      app.post(
+        `/${operation}`,
+        {
+          bodyLimit: opts.maxBatchBytes ?? 128 * 1024 * 1024,
+          config: { operation },
+          onError: rememberRefusal,
+          schema: {
+            tags: ['reporting'],
+            summary: `${operation}: a batch of reports (${collection})`,
+            description: 'Answered 202 once the batch is stored; the reports are processed after that. Follow with GetBatchStatus.',
+            headers: BatchHeaders,
+            body: batchBody(operation),
+            response: { 202: BatchAccepted, ...refusals(400, 401, 403, 409, 413, 415) },
+            security: [{ mutualTLS: [] }],
+          },
+        },
+        async (request, reply) => {
+          const body = request.body as Record<string, unknown>;
+          const reports = body[collection] as unknown[];
+          if (reports.length > maxReports) throw new RegisterError('A12', `At most ${maxReports} reports in one batch`, collection);
+          const received = await receiveBatch(opts.db, {
+            organisationId: request.caller!.organisation.id,
+            operation,
+            batchReference: request.headers.batchreference as string,
+            body,
+            reports,
+          });
+          if (received.created) opts.worker.wake();
+          void reply.code(202);
+          return { batchReference: received.batchReference, batchStatus: received.batchStatus };
+        },
+      );
+    }
+
+    app.post(
+      '/GetBatchStatus',
+      {
+        config: {
+          operation: 'GetBatchStatus',
+          // Real clients read batchStatus without looking at the status code: every answer carries it.
+          errorExtras: (request) => ({
+            batchReference: (request.body as { batchReference?: string } | undefined)?.batchReference ?? null,
+            batchStatus: 'NotFound',
+          }),
+        },
+        schema: {
+          tags: ['reporting'],
+          summary: 'How a batch went',
+          body: GetBatchStatusRequest,
+          response: { 200: BatchStatusAnswer, ...refusals(400, 401, 403) },
+          security: [{ mutualTLS: [] }],
+        },
+      },
+      async (request) => {
+        const { batchReference } = request.body as { batchReference: string };
+        const answer = await batchStatus(opts.db, request.caller!.organisation.id, batchReference);
+        if (!answer) throw new RegisterError('A40', 'No batch with that reference from this owner', 'batchReference');
+        return answer;
+      },
+    );
+
+    app.post(
+      '/GetLoan',
+      {
+        config: { operation: 'GetLoan' },
+        schema: {
+          tags: ['reporting'],
+          summary: 'The loan as the register holds it now',
+          description: "A loan of another lender, or no such loan: 404 with D03 (never a hint that another lender has it).",
+          body: GetLoanRequest,
+          response: { ...refusals(400, 401, 403, 404) },
+          security: [{ mutualTLS: [] }],
+        },
+      },
+      async (request, reply) => {
+        const { loanNumber } = request.body as { loanNumber: { number: string } };
+        const { rows } = await opts.db.query<LoanViewRow>(
+          `SELECT ${LOAN_VIEW_COLUMNS} FROM loans WHERE lender_id = $1 AND loan_number = $2 AND status <> 'Cancelled'`,
+          [request.caller!.organisation.id, loanNumber.number],
+        );
+        if (!rows[0]) {
+          request.errorCode = 'D03';
+          return reply.code(404).send(errorBody(request.id, [{ fieldName: 'loanNumber', errorCode: 'D03', errorDescription: 'No such loan for this lender' }]));
+        }
+        return { statusMessage: 'The request succeeded', correlationId: request.id, loan: loanView(rows[0]) };
+      },
+    );
+
+    if (opts.environment === 'Test') {
+      app.post(
+        '/ResetTestData',
+        {
+          config: { operation: 'ResetTestData' },
+          schema: {
+            tags: ['test environment'],
+            summary: "Deletes the calling lender's own test data (Test environment only; our design)",
+            body: EnvelopeOnly,
+            response: { ...refusals(400, 401, 403) },
+            security: [{ mutualTLS: [] }],
+          },
+        },
+        async (request) => ({ statusMessage: 'The request succeeded', correlationId: request.id, deleted: await resetTestData(opts.db, request.caller!.organisation.id) }),
+      );
+      app.post(
+        '/Servicebreak',
+        { schema: { tags: ['test environment'], summary: 'Always answers 503 A90 with Retry-After, to test a client\'s handling (Test environment only)' } },
+        async () => {
+          throw new RegisterError('A90', 'Service break; retry after the time in Retry-After', undefined, { 'Retry-After': '60' });
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Reporting storage: receiving a batch (durably, before the 202), refusals at the door,
+ * batch status, the loan as held now, and the test-data reset.
+ */
+import { createHash } from 'node:crypto';
+import { RegisterError } from '../common/errors.ts';
+import { stringifyExact } from '../common/exact-json.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import type { ErrorResponse } from '../common/errors.ts';
+import type { BatchOperation, BatchStatus } from './schemas.ts';
+
+export interface ReceivedBatch {
+  id: number;
+  batchReference: string;
+  batchStatus: BatchStatus;
+  /** False when this was a re-send of a batch already received. */
+  created: boolean;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+/**
+ * Stores a batch and its reports in one transaction. A re-sent reference with the same
+ * content is the same batch; with other content, A30.
+ */
+export async function receiveBatch(
+  db: Database,
+  input: { organisationId: number; operation: BatchOperation; batchReference: string; body: unknown; reports: unknown[] },
+): Promise<ReceivedBatch> {
+  const text = stringifyExact(input.body);
+  const bodyHash = createHash('sha256').update(`${input.operation}\n${text}`).digest('hex');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction(async (tx) => {
+        const existing = await tx.query<{ id: number; bodyHash: string; status: BatchStatus }>(
+          'SELECT id, body_hash AS "bodyHash", status FROM batches WHERE organisation_id = $1 AND batch_reference = $2',
+          [input.organisationId, input.batchReference],
+        );
+        const found = existing.rows[0];
+        if (found) {
+          if (found.bodyHash !== bodyHash) throw new RegisterError('A30', 'This batch reference was already used with different content', 'BatchReference');
+          return { id: found.id, batchReference: input.batchReference, batchStatus: found.status, created: false };
+        }
+        const { rows } = await tx.query<{ id: number }>(
+          `INSERT INTO batches (organisation_id, operation, batch_reference, body_hash, report_count) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [input.organisationId, input.operation, input.batchReference, bodyHash, input.reports.length],
+        );
+        const id = rows[0]!.id;
+        if (input.reports.length > 0) {
+          await tx.query(
+            `INSERT INTO reports (batch_id, seq, report_reference, loan_number, payload)
+             SELECT $1, (t.ord - 1)::int, t.e->>'reportReference', t.e->'loanNumber'->>'number', t.e
+             FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(e, ord)`,
+            [id, stringifyExact(input.reports)],
+          );
+        }
+        await tx.query('DELETE FROM batch_refusals WHERE organisation_id = $1 AND batch_reference = $2', [input.organisationId, input.batchReference]);
+        return { id, batchReference: input.batchReference, batchStatus: 'Received' as const, created: true };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err) && attempt < 3) continue; // the same reference arrived twice at once: look again
+      throw err;
+    }
+  }
+}
+
+/** A batch refused at the door is remembered by reference, owner, time and errors (not content). */
+export async function recordRefusal(db: Queryable, organisationId: number, operation: string, batchReference: string, errors: ErrorResponse[]): Promise<void> {
+  await db.query(
+    `INSERT INTO batch_refusals (organisation_id, batch_reference, operation, errors) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (organisation_id, batch_reference) DO UPDATE SET operation = EXCLUDED.operation, errors = EXCLUDED.errors, refused_at = now()`,
+    [organisationId, batchReference, operation, JSON.stringify(errors)],
+  );
+}
+
+export interface BatchStatusAnswer {
+  batchReference: string;
+  batchStatus: BatchStatus | 'NotFound';
+  receivedTimeUtc?: string;
+  reportCount?: number;
+  acceptedCount?: number;
+  rejectedCount?: number;
+  rejectedReports?: { reportReference: string; errorResponses: ErrorResponse[] }[];
+  errorResponses?: ErrorResponse[];
+}
+
+export async function batchStatus(db: Queryable, organisationId: number, batchReference: string): Promise<BatchStatusAnswer | undefined> {
+  const { rows } = await db.query<{ id: number; status: BatchStatus; receivedAt: Date; reportCount: number; acceptedCount: number | null; rejectedCount: number | null }>(
+    `SELECT id, status, received_at AS "receivedAt", report_count AS "reportCount", accepted_count AS "acceptedCount", rejected_count AS "rejectedCount"
+     FROM batches WHERE organisation_id = $1 AND batch_reference = $2`,
+    [organisationId, batchReference],
+  );
+  const b = rows[0];
+  if (b) {
+    const answer: BatchStatusAnswer = { batchReference, batchStatus: b.status, receivedTimeUtc: b.receivedAt.toISOString(), reportCount: b.reportCount };
+    if (b.status.startsWith('Finished')) {
+      answer.acceptedCount = b.acceptedCount ?? 0;
+      answer.rejectedCount = b.rejectedCount ?? 0;
+      const rejected = await db.query<{ reportReference: string; errors: ErrorResponse[] }>(
+        `SELECT report_reference AS "reportReference", errors FROM reports WHERE batch_id = $1 AND status = 'rejected' ORDER BY seq`,
+        [b.id],
+      );
+      answer.rejectedReports = rejected.rows.map((r) => ({ reportReference: r.reportReference, errorResponses: r.errors }));
+    }
+    return answer;
+  }
+  const refused = await db.query<{ refusedAt: Date; errors: ErrorResponse[] }>(
+    'SELECT refused_at AS "refusedAt", errors FROM batch_refusals WHERE organisation_id = $1 AND batch_reference = $2',
+    [organisationId, batchReference],
+  );
+  const r = refused.rows[0];
+  if (!r) return undefined;
+  return { batchReference, batchStatus: 'FinishedFailed', receivedTimeUtc: r.refusedAt.toISOString(), reportCount: 0, acceptedCount: 0, rejectedCount: 0, rejectedReports: [], errorResponses: r.errors };
+}
+
+/** Deletes a lender's own test data: loans, batches, reports, refusals (Test environment only). */
+export async function resetTestData(db: Database, organisationId: number): Promise<{ loans: number; batches: number }> {
+  return db.transaction(async (tx) => {
+    const loans = await tx.query('DELETE FROM loans WHERE lender_id = $1', [organisationId]);
+    const batches = await tx.query('DELETE FROM batches WHERE organisation_id = $1', [organisationId]);
+    await tx.query('DELETE FROM batch_refusals WHERE organisation_id = $1', [organisationId]);
+    return { loans: loans.rowCount, batches: batches.rowCount };
+  });
+}
