@@ -58,16 +58,18 @@ export async function processBatch(db: Database, batchId: number, opts: { enviro
     const reports = reportRows.rows.map((r) => ({ seq: r.seq, payload: parseRequestJson(r.payload, STORED_NAMES) }));
     const numbers = [...new Set(reportRows.rows.map((r) => r.loanNumber).filter((n): n is string => n !== null))];
 
+    // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer candidates, D14).
     const loanRows = await tx.query<LoanRow>(
-      `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[])
-       AND (lender_id = $2 OR (status = 'Ended' AND transferred_to_another_lender))`,
-      [numbers, batch.organisationId],
+      `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[]) AND (lender_id = $2 OR $3)
+       ORDER BY (status = 'Ended' AND transferred_to_another_lender), end_date NULLS FIRST`,
+      [numbers, batch.organisationId, batch.operation === 'AddLoans'],
     );
     const loans = new Map<string, LoanState>();
     const transferable = new Map<string, LoanState>();
     for (const row of loanRows.rows) {
+      // Ordered so that an ended, transferred loan (the latest) wins over others with the number.
       if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, { ...row });
-      else transferable.set(row.loanNumber, { ...row });
+      else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, { ...row });
     }
     const existingPayments = new Set<string>();
     if (batch.operation === 'Repayments' && loans.size > 0) {
