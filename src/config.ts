@@ -22,6 +22,8 @@ export interface RegisterConfig {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   logLevel: string;
+  /** At most this many reports in one batch (A12); 128 MiB is the byte limit. */
+  maxReportsPerBatch: number;
 }
 
 export interface ConfigInput {
@@ -66,5 +68,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     requestTimeoutMs: Number(env.PCR_REQUEST_TIMEOUT_MS ?? 100_000),
     keepAliveTimeoutMs: Number(env.PCR_KEEP_ALIVE_TIMEOUT_MS ?? 5_000),
     logLevel: env.PCR_LOG_LEVEL ?? 'info',
+    maxReportsPerBatch: Number(env.PCR_MAX_REPORTS_PER_BATCH ?? 100_000),
   };
 }

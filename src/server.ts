@@ -35,7 +35,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new ReportingWorker(register.db, { environment: register.environment, logger });
-  await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker }));
+  await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
   app.addHook('onClose', async () => worker.stop());
   return { app, trust, logger, worker };
 }

@@ -23,6 +23,16 @@ export interface ReportingOptions {
 
 const BATCH_REFERENCE = new RegExp(BATCH_REFERENCE_PATTERN);
 
+/**
+ * HTTP header values arrive as Latin-1. A client that wrote å ä ö in UTF-8 sends two bytes for
+ * each; those are decoded back, so that either encoding of a batch reference works.
+ */
+export function decodeHeaderText(value: string): string {
+  if (!/[\u0080-\u00ff]/.test(value)) return value;
+  const utf8 = Buffer.from(value, 'latin1').toString('utf8');
+  return utf8.includes('\ufffd') ? value : utf8;
+}
+
 export function reportingRoutes(opts: ReportingOptions) {
   const maxReports = opts.maxReportsPerBatch ?? 100_000;
   return async function plugin(app: FastifyInstance): Promise<void> {
@@ -46,6 +56,10 @@ export function reportingRoutes(opts: ReportingOptions) {
           bodyLimit: opts.maxBatchBytes ?? 128 * 1024 * 1024,
           config: { operation },
           onError: rememberRefusal,
+          onRequest: async (request) => {
+            const ref = request.headers.batchreference;
+            if (typeof ref === 'string') request.headers.batchreference = decodeHeaderText(ref);
+          },
           schema: {
             tags: ['reporting'],
             summary: `${operation}: a batch of reports (${collection})`,

@@ -102,13 +102,13 @@ export async function startTestRegister(opts: { environment?: Environment; env?:
       const exitCode = await runCli(argv, {
         io: { out: (s) => void (stdout += s), err: (s) => void (stderr += s) },
         cwd: dataDir,
-        running: { register, afterAccessChange: () => server.trust.invalidate() },
+        running: { register, afterAccessChange: () => t.server.trust.invalidate() },
       });
       return { exitCode, stdout, stderr };
     },
     async close() {
       for (const c of clients) c.close();
-      await server.close();
+      await t.server.close();
       await register.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

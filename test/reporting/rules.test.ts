@@ -41,7 +41,6 @@ async function addLoan(loan: Json = lumpSumLoan()): Promise<Json> {
   assert.equal(s.batchStatus, 'FinishedSuccess', JSON.stringify(s));
   return loan;
 }
-const num = (loan: Json) => (loan.loanNumber as { number: string }).number;
 const payment = (loan: Json, block: Json, extra: Json = {}): Json => ({ reportReference: 'p', loanNumber: loan.loanNumber, loanType: loan.loanType, lumpSumLoanRepayment: block, ...extra });
 
 test('D01 loan number already exists for this lender', async () => {
