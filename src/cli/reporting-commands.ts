@@ -1,0 +1,56 @@
+/** `pcr upload`: a lender's bulk upload of reports from an NDJSON file. */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { progressLine, upload, UploadError, type UploadProgress } from '../reporting/upload.ts';
+import { BATCH_OPERATIONS, type BatchOperation } from '../reporting/schemas.ts';
+import { certFiles } from './client-certs.ts';
+import { resolvePath, type CliContext } from './context.ts';
+import { emit, UsageError } from './io.ts';
+import { progressPrinter } from './progress.ts';
+
+export function reportingCommands(ctx: CliContext): Command[] {
+  const cmd = new Command('upload')
+    .description("send reports from an NDJSON file (one report per line) in batches, follow them to their final status, write the rejected ones to a file; resumes after an interruption")
+    .requiredOption('--url <url>', 'the register, e.g. https://localhost:8443')
+    .requiredOption('--cert-dir <dir>', 'folder with the reporting certificate: key.pem, cert.pem, ca.pem')
+    .requiredOption('--operation <op>', Object.keys(BATCH_OPERATIONS).join(' | '))
+    .requiredOption('--file <file>', 'NDJSON reports; lines with a lenderBusinessId of another lender are skipped')
+    .option('--batch-size <n>', 'reports per batch', '10000')
+    .option('--rejected <file>', 'where rejected reports go (default <file>.rejected.ndjson)')
+    .option('--json', 'print one JSON document')
+    .action(async (o: { url: string; certDir: string; operation: string; file: string; batchSize: string; rejected?: string; json?: boolean }) => {
+      if (!(o.operation in BATCH_OPERATIONS)) throw new UsageError(`--operation must be one of ${Object.keys(BATCH_OPERATIONS).join(', ')}`);
+      const batchSize = Number(o.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new UsageError('--batch-size must be a whole number from 1 to 100000');
+      const file = resolvePath(ctx, o.file);
+      const files = certFiles(resolvePath(ctx, o.certDir));
+      const identity = { ca: readFileSync(files.ca, 'utf8'), cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
+      let latest: UploadProgress | undefined;
+      const bar = progressPrinter(() => (latest ? progressLine(latest) : 'starting…'), process.stderr, o.json === true);
+      try {
+        const result = await upload({
+          url: o.url,
+          identity,
+          operation: o.operation as BatchOperation,
+          file,
+          batchSize,
+          rejectedFile: o.rejected ? resolvePath(ctx, o.rejected) : `${file}.rejected.ndjson`,
+          stateFile: `${file}.upload-state.json`,
+          onProgress: (p) => {
+            latest = p;
+            bar.update();
+          },
+        });
+        bar.done();
+        emit(ctx.io, o.json, result, [
+          `Uploaded ${result.totalReports} reports in ${result.batches} batches: ${result.acceptedReports} accepted, ${result.rejectedReports} rejected` +
+            `${result.skippedLines ? `, ${result.skippedLines} lines of other lenders skipped` : ''}; ${result.reportsPerSecond} reports/s.`,
+          result.rejectedReports ? `Rejected reports with their error codes: ${result.rejectedFile}` : 'No rejected reports.',
+        ]);
+      } catch (err) {
+        if (err instanceof UploadError) throw new UsageError(err.message);
+        throw err;
+      }
+    });
+  return [cmd];
+}

@@ -1,0 +1,234 @@
+/**
+ * Bulk upload of a joining lender's stock (or any big NDJSON file of reports): split into
+ * batches, sent over mutual TLS, followed with GetBatchStatus, rejected reports written out.
+ * Batch references are derived from their content, and a state file records what was sent,
+ * so an interrupted upload resumes without sending a batch twice.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { HttpsJsonClient, type TlsIdentity } from '../common/https-client.ts';
+import { BATCH_OPERATIONS, type BatchOperation } from './schemas.ts';
+
+export interface UploadOptions {
+  url: string;
+  identity: TlsIdentity;
+  operation: BatchOperation;
+  file: string;
+  batchSize: number;
+  rejectedFile: string;
+  stateFile: string;
+  onProgress?: (p: UploadProgress) => void;
+}
+
+export interface UploadProgress {
+  totalReports: number;
+  sentReports: number;
+  finishedReports: number;
+  acceptedReports: number;
+  rejectedReports: number;
+  skippedLines: number;
+  batches: number;
+  finishedBatches: number;
+  elapsedMs: number;
+  reportsPerSecond: number;
+}
+
+interface BatchPlan {
+  index: number;
+  reference: string;
+  lines: number[];
+  body: string;
+}
+
+interface UploadState {
+  file: string;
+  operation: string;
+  batches: Record<string, { reference: string; status: string; accepted?: number; rejected?: number }>;
+}
+
+export class UploadError extends Error {}
+
+interface WhoAmI {
+  organisation: { idCodeType: string; idCode: string; countryCode?: string };
+  certificate: { usage: string; environment: string };
+}
+
+type Status = { batchStatus: string; acceptedCount?: number; rejectedCount?: number; rejectedReports?: { reportReference: string; errorResponses: unknown[] }[] };
+
+async function withRetry<T>(fn: () => Promise<{ status: number; headers: Record<string, unknown>; body: T }>): Promise<{ status: number; body: T }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fn();
+      if ((res.status === 503 || res.status === 429) && attempt < 20) {
+        const wait = Math.min(60, Number(res.headers['retry-after'] ?? 5)) * 1000;
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      return res;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+  }
+}
+
+/** Reads the file into batches of the caller's own reports (lines naming another lender are skipped). */
+async function planBatches(opts: UploadOptions, businessId: string, envelope: string): Promise<{ plans: BatchPlan[]; total: number; skipped: number }> {
+  const collection = BATCH_OPERATIONS[opts.operation].collection;
+  const plans: BatchPlan[] = [];
+  let lines: number[] = [];
+  let reports: string[] = [];
+  let total = 0;
+  let skipped = 0;
+  let lineNo = 0;
+  const flush = () => {
+    if (reports.length === 0) return;
+    const body = `${envelope.slice(0, -1)},${JSON.stringify(collection)}:[${reports.join(',')}]}`;
+    const hash = createHash('sha256').update(opts.operation).update(body).digest('hex').slice(0, 20);
+    plans.push({ index: plans.length, reference: `Upload_${opts.operation}_${hash}`, lines, body });
+    lines = [];
+    reports = [];
+  };
+  const rl = createInterface({ input: createReadStream(opts.file, 'utf8'), crlfDelay: Infinity });
+  for await (const raw of rl) {
+    lineNo++;
+    const line = raw.trim();
+    if (!line) continue;
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new UploadError(`${opts.file}:${lineNo}: not a JSON object`);
+    }
+    // Generated national data carries the lender of each report; only the caller's own are sent.
+    const lender = value.lenderBusinessId;
+    if (lender !== undefined) {
+      if (lender !== businessId) {
+        skipped++;
+        continue;
+      }
+      delete value.lenderBusinessId;
+      reports.push(JSON.stringify(value));
+    } else {
+      reports.push(line);
+    }
+    lines.push(lineNo);
+    total++;
+    if (reports.length >= opts.batchSize) flush();
+  }
+  flush();
+  return { plans, total, skipped };
+}
+
+function loadState(opts: UploadOptions): UploadState {
+  if (existsSync(opts.stateFile)) {
+    const state = JSON.parse(readFileSync(opts.stateFile, 'utf8')) as UploadState;
+    if (state.operation === opts.operation) return state;
+  }
+  return { file: opts.file, operation: opts.operation, batches: {} };
+}
+
+function saveState(opts: UploadOptions, state: UploadState): void {
+  writeFileSync(`${opts.stateFile}.tmp`, JSON.stringify(state, null, 1));
+  renameSync(`${opts.stateFile}.tmp`, opts.stateFile);
+}
+
+export async function upload(opts: UploadOptions): Promise<UploadProgress & { rejectedFile: string }> {
+  const client = new HttpsJsonClient(opts.url, opts.identity, { maxSockets: 2 });
+  const started = Date.now();
+  try {
+    const who = await withRetry(() => client.get<WhoAmI>('/whoami'));
+    if (who.status !== 200) throw new UploadError(`The register refused the certificate (${who.status}): ${JSON.stringify(who.body)}`);
+    const { organisation, certificate } = who.body;
+    if (certificate.usage !== 'reporting') throw new UploadError('Uploading reports needs a reporting certificate');
+    const owner = { idCodeType: organisation.idCodeType, idCode: organisation.idCode, ...(organisation.countryCode ? { countryCode: organisation.countryCode } : {}) };
+    const envelope = JSON.stringify({ targetEnvironment: certificate.environment, owner });
+    const { plans, total, skipped } = await planBatches(opts, organisation.idCode, envelope);
+    const state = loadState(opts);
+    const progress: UploadProgress = {
+      totalReports: total, sentReports: 0, finishedReports: 0, acceptedReports: 0, rejectedReports: 0, skippedLines: skipped,
+      batches: plans.length, finishedBatches: 0, elapsedMs: 0, reportsPerSecond: 0,
+    };
+    const report = () => {
+      progress.elapsedMs = Date.now() - started;
+      progress.reportsPerSecond = Math.round((progress.finishedReports * 1000) / Math.max(1, progress.elapsedMs));
+      opts.onProgress?.({ ...progress });
+    };
+    if (!existsSync(opts.rejectedFile) || Object.keys(state.batches).length === 0) writeFileSync(opts.rejectedFile, '');
+
+    const finish = (plan: BatchPlan, status: Status) => {
+      const byReference = new Map<string, number[]>();
+      // Map each rejected reportReference back to its line(s) in the file.
+      const reports = JSON.parse(plan.body)[BATCH_OPERATIONS[opts.operation].collection] as { reportReference?: string }[];
+      reports.forEach((r, i) => {
+        const list = byReference.get(String(r.reportReference)) ?? [];
+        list.push(plan.lines[i]!);
+        byReference.set(String(r.reportReference), list);
+      });
+      for (const rejected of status.rejectedReports ?? []) {
+        for (const line of byReference.get(rejected.reportReference) ?? [undefined]) {
+          appendFileSync(opts.rejectedFile, `${JSON.stringify({ line, reportReference: rejected.reportReference, batchReference: plan.reference, errorResponses: rejected.errorResponses })}\n`);
+        }
+      }
+      state.batches[plan.index] = { reference: plan.reference, status: status.batchStatus, accepted: status.acceptedCount ?? 0, rejected: status.rejectedCount ?? 0 };
+      saveState(opts, state);
+    };
+
+    // Batches already finished in an earlier run are not sent again.
+    const pending: BatchPlan[] = [];
+    for (const plan of plans) {
+      const done = state.batches[plan.index];
+      if (done && done.reference === plan.reference && done.status.startsWith('Finished')) {
+        progress.sentReports += plan.lines.length;
+        progress.finishedReports += plan.lines.length;
+        progress.acceptedReports += done.accepted ?? 0;
+        progress.rejectedReports += done.rejected ?? 0;
+        progress.finishedBatches++;
+      } else pending.push(plan);
+    }
+    report();
+
+    const inFlight: BatchPlan[] = [];
+    const poll = async (plan: BatchPlan): Promise<boolean> => {
+      const res = await withRetry(() => client.post<Status>('/GetBatchStatus', { ...JSON.parse(envelope), batchReference: plan.reference }));
+      if (!res.body.batchStatus?.startsWith('Finished')) return false;
+      finish(plan, res.body);
+      progress.finishedReports += plan.lines.length;
+      progress.acceptedReports += res.body.acceptedCount ?? 0;
+      progress.rejectedReports += res.body.rejectedCount ?? 0;
+      progress.finishedBatches++;
+      report();
+      return true;
+    };
+    for (const plan of pending) {
+      const res = await withRetry(() => client.post<Status & { errorResponses?: unknown[] }>(`/${opts.operation}`, plan.body, { BatchReference: plan.reference }));
+      if (res.status !== 202) throw new UploadError(`Batch ${plan.index + 1} (${plan.reference}) was refused (${res.status}): ${JSON.stringify(res.body).slice(0, 500)}`);
+      state.batches[plan.index] = { reference: plan.reference, status: res.body.batchStatus };
+      saveState(opts, state);
+      progress.sentReports += plan.lines.length;
+      inFlight.push(plan);
+      report();
+      // Keep at most two batches waiting: the register processes a lender's batches in order anyway.
+      while (inFlight.length >= 2) {
+        if (await poll(inFlight[0]!)) inFlight.shift();
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    while (inFlight.length > 0) {
+      if (await poll(inFlight[0]!)) inFlight.shift();
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    report();
+    return { ...progress, rejectedFile: opts.rejectedFile };
+  } finally {
+    client.close();
+  }
+}
+
+/** A one-line progress bar: `[#####-----]  50%  5000/10000 reports  7200 reports/s  3 rejected`. */
+export function progressLine(p: UploadProgress, width = 30): string {
+  const share = p.totalReports === 0 ? 1 : p.finishedReports / p.totalReports;
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${p.finishedReports}/${p.totalReports} reports  ${p.reportsPerSecond} reports/s  ${p.rejectedReports} rejected`;
+}
