@@ -181,6 +181,7 @@ async function buildFastify(opts: AppOptions) {
     const charset = /charset=([^;\s]+)/i.exec(String(request.headers['content-type'] ?? ''))?.[1];
     if (charset && !/^utf-?8$/i.test(charset.replace(/"/g, ''))) return done(new RegisterError('A13', 'The only accepted charset is utf-8'));
     if ((body as string).length === 0) return done(new RegisterError('A10', 'The request body is empty'));
+    request.rawBody = body as string;
     try {
       done(null, parseRequestJson(body as string, keys));
     } catch (err) {
@@ -273,6 +274,8 @@ async function buildFastify(opts: AppOptions) {
 declare module 'fastify' {
   interface FastifyRequest {
     errorCode?: string;
+    /** The request body as received (kept for storing a batch exactly as it came). */
+    rawBody?: string;
   }
 }
 

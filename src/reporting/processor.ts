@@ -8,10 +8,13 @@ import type { Logger } from 'pino';
 import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
-import { parseRequestJson } from '../http/json-body.ts';
+import { collectSchemaKeys, parseRequestJson } from '../http/json-body.ts';
+import { stringifyExact } from '../common/exact-json.ts';
+import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 
-/** Stored reports already carry the canonical names. */
-const STORED_NAMES = new Map<string, string>();
+/** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
+const BATCH_NAMES = new Map<string, string>();
+for (const op of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) collectSchemaKeys(batchBody(op), BATCH_NAMES);
 import { applyBatch, type LoanState } from './apply.ts';
 import type { StoredContract, StoredDelays } from './rules.ts';
 import type { BatchOperation } from './schemas.ts';
@@ -51,12 +54,10 @@ export async function processBatch(db: Database, batchId: number, opts: { enviro
     const earlier = await tx.query(`SELECT 1 FROM batches WHERE organisation_id = $1 AND status = 'Received' AND id < $2 LIMIT 1`, [batch.organisationId, batchId]);
     if (earlier.rowCount > 0) return false;
 
-    const reportRows = await tx.query<{ seq: number; payload: string; loanNumber: string | null }>(
-      'SELECT seq, payload::text AS payload, loan_number AS "loanNumber" FROM reports WHERE batch_id = $1 ORDER BY seq',
-      [batchId],
-    );
-    const reports = reportRows.rows.map((r) => ({ seq: r.seq, payload: parseRequestJson(r.payload, STORED_NAMES) }));
-    const numbers = [...new Set(reportRows.rows.map((r) => r.loanNumber).filter((n): n is string => n !== null))];
+    const bodyRow = await tx.query<{ body: string }>('SELECT body FROM batches WHERE id = $1', [batchId]);
+    const body = parseRequestJson(bodyRow.rows[0]!.body, BATCH_NAMES) as Record<string, unknown>;
+    const reports = (body[BATCH_OPERATIONS[batch.operation].collection] as Record<string, unknown>[]).map((payload, seq) => ({ seq, payload }));
+    const numbers = [...new Set(reports.map((r) => (r.payload.loanNumber as { number: string }).number))];
 
     // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer candidates, D14).
     const loanRows = await tx.query<LoanRow>(
@@ -85,7 +86,7 @@ export async function processBatch(db: Database, batchId: number, opts: { enviro
       { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments },
       { environment: opts.environment, lenderBusinessId: batch.idCode, today: opts.today ?? finnishDate() },
     );
-    await writeResult(tx, batchId, batch.receivedAt, result);
+    await writeResult(tx, batchId, batch.receivedAt, result, reports);
     return true;
   });
 }
@@ -110,7 +111,7 @@ function loanRecord(l: LoanState) {
 const RECORD_TYPE = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
   contract_date date, status text, end_date date, transferred boolean, contract jsonb, delays jsonb)`;
 
-async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, result: ReturnType<typeof applyBatch>): Promise<void> {
+async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, result: ReturnType<typeof applyBatch>, reports: { seq: number; payload: Record<string, unknown> }[]): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);
   const updated = result.changed.filter((l) => l.id !== undefined);
   if (created.length > 0) {
@@ -175,18 +176,28 @@ async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, res
       [ids],
     );
   }
-  const outcomes = result.outcomes.map((o) => ({ seq: o.seq, status: o.status, errors: o.errors, report_type: o.reportType, loan_id: o.loan?.id ?? null, event_date: o.eventDate }));
+  // Every report, as it came, with its outcome: one INSERT for the whole batch.
+  const rows: string[] = [];
+  for (const o of result.outcomes) {
+    const payload = reports[o.seq]!.payload;
+    rows.push(
+      `{"seq":${o.seq},"status":"${o.status}","errors":${JSON.stringify(o.errors)},"report_type":"${o.reportType}","loan_id":${o.loan?.id ?? null},` +
+        `"event_date":${JSON.stringify(o.eventDate)},"report_reference":${JSON.stringify(payload.reportReference)},` +
+        `"loan_number":${JSON.stringify((payload.loanNumber as { number: string }).number)},"payload":${stringifyExact(payload)}}`,
+    );
+  }
   await tx.query(
-    `UPDATE reports r SET status = x.status, errors = x.errors, report_type = x.report_type, loan_id = x.loan_id, event_date = x.event_date
-     FROM jsonb_to_recordset($1::jsonb) AS x(seq int, status text, errors jsonb, report_type text, loan_id bigint, event_date date)
-     WHERE r.batch_id = $2 AND r.seq = x.seq`,
-    [JSON.stringify(outcomes), batchId],
+    `INSERT INTO reports (batch_id, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number, payload)
+     SELECT $2, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number, payload
+     FROM jsonb_to_recordset($1::jsonb) AS x(seq int, status text, errors jsonb, report_type text, loan_id bigint, event_date date,
+                                            report_reference text, loan_number text, payload jsonb)`,
+    [`[${rows.join(',')}]`, batchId],
   );
   const accepted = result.outcomes.filter((o) => o.status === 'accepted').length;
   const rejected = result.outcomes.length - accepted;
   const status = rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
   await tx.query(
-    `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now() WHERE id = $1`,
+    `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now(), body = NULL WHERE id = $1`,
     [batchId, result.outcomes.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
   );
 }

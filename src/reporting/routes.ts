@@ -78,8 +78,8 @@ export function reportingRoutes(opts: ReportingOptions) {
             organisationId: request.caller!.organisation.id,
             operation,
             batchReference: request.headers.batchreference as string,
-            body,
-            reports,
+            rawBody: request.rawBody!,
+            reportCount: reports.length,
           });
           if (received.created) opts.worker.wake();
           void reply.code(202);

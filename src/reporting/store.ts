@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { RegisterError } from '../common/errors.ts';
-import { stringifyExact } from '../common/exact-json.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { ErrorResponse } from '../common/errors.ts';
 import type { BatchOperation, BatchStatus } from './schemas.ts';
@@ -22,15 +21,14 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
- * Stores a batch and its reports in one transaction. A re-sent reference with the same
- * content is the same batch; with other content, A30.
+ * Stores a batch durably, in one statement: its request body as it came. A re-sent
+ * reference with the same body is the same batch; with another body, A30.
  */
 export async function receiveBatch(
   db: Database,
-  input: { organisationId: number; operation: BatchOperation; batchReference: string; body: unknown; reports: unknown[] },
+  input: { organisationId: number; operation: BatchOperation; batchReference: string; rawBody: string; reportCount: number },
 ): Promise<ReceivedBatch> {
-  const text = stringifyExact(input.body);
-  const bodyHash = createHash('sha256').update(`${input.operation}\n${text}`).digest('hex');
+  const bodyHash = createHash('sha256').update(`${input.operation}\n`).update(input.rawBody).digest('hex');
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
@@ -44,20 +42,11 @@ export async function receiveBatch(
           return { id: found.id, batchReference: input.batchReference, batchStatus: found.status, created: false };
         }
         const { rows } = await tx.query<{ id: number }>(
-          `INSERT INTO batches (organisation_id, operation, batch_reference, body_hash, report_count) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-          [input.organisationId, input.operation, input.batchReference, bodyHash, input.reports.length],
+          `INSERT INTO batches (organisation_id, operation, batch_reference, body_hash, report_count, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+          [input.organisationId, input.operation, input.batchReference, bodyHash, input.reportCount, input.rawBody],
         );
-        const id = rows[0]!.id;
-        if (input.reports.length > 0) {
-          await tx.query(
-            `INSERT INTO reports (batch_id, seq, report_reference, loan_number, payload)
-             SELECT $1, (t.ord - 1)::int, t.e->>'reportReference', t.e->'loanNumber'->>'number', t.e
-             FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(e, ord)`,
-            [id, stringifyExact(input.reports)],
-          );
-        }
         await tx.query('DELETE FROM batch_refusals WHERE organisation_id = $1 AND batch_reference = $2', [input.organisationId, input.batchReference]);
-        return { id, batchReference: input.batchReference, batchStatus: 'Received' as const, created: true };
+        return { id: rows[0]!.id, batchReference: input.batchReference, batchStatus: 'Received' as const, created: true };
       });
     } catch (err) {
       if (isUniqueViolation(err) && attempt < 3) continue; // the same reference arrived twice at once: look again

@@ -31,7 +31,8 @@ function counting(db: Database): { db: Database; count: () => number } {
 
 async function statementsFor(size: number, op: 'AddLoans' | 'Repayments', lenderId: number, loans: Record<string, unknown>[]) {
   const reports = op === 'AddLoans' ? loans : loans.map((l, i) => ({ reportReference: `p${i}`, loanNumber: l.loanNumber, loanType: 'LumpSumLoan', lumpSumLoanRepayment: { paymentDate: '2025-05-05', balance: 100, amortizationPaid: 1, interestPaid: 1 } }));
-  const received = await receiveBatch(reg.register.db, { organisationId: lenderId, operation: op, batchReference: `set-${op}-${size}-${Math.random()}`, body: { reports }, reports });
+  const rawBody = JSON.stringify({ targetEnvironment: 'Test', owner: {}, [op === 'AddLoans' ? 'loans' : 'repayments']: reports });
+  const received = await receiveBatch(reg.register.db, { organisationId: lenderId, operation: op, batchReference: `set-${op}-${size}-${Math.random()}`, rawBody, reportCount: reports.length });
   const c = counting(reg.register.db);
   assert.equal(await processBatch(c.db, received.id, { environment: 'Test' }), true);
   const { rows } = await reg.register.db.query<{ status: string; accepted: number }>('SELECT status, accepted_count AS accepted FROM batches WHERE id = $1', [received.id]);
@@ -61,7 +62,7 @@ test('a batch stored while no worker ran is processed when the register starts a
   // Received (committed) but not processed: as after a crash right after the 202.
   await reg.server.worker.stop();
   const loans = [lumpSumLoan(), lumpSumLoan()];
-  await receiveBatch(reg.register.db, { organisationId: rows[0]!.id, operation: 'AddLoans', batchReference: 'before-crash', body: { loans }, reports: loans });
+  await receiveBatch(reg.register.db, { organisationId: rows[0]!.id, operation: 'AddLoans', batchReference: 'before-crash', rawBody: JSON.stringify({ targetEnvironment: 'Test', owner: {}, loans }), reportCount: loans.length });
   await reg.server.close();
   const { startServer } = await import('../../src/server.ts');
   const restarted = await startServer(reg.register, { logger: reg.server.logger });

@@ -9,6 +9,8 @@ CREATE TABLE batches (
   received_at      timestamptz NOT NULL DEFAULT now(),
   status           text NOT NULL DEFAULT 'Received',
   report_count     integer NOT NULL,
+  -- The request body as it came, until the batch is processed into its reports.
+  body             text,
   accepted_count   integer,
   rejected_count   integer,
   processed_at     timestamptz,
@@ -26,14 +28,14 @@ CREATE TABLE batch_refusals (
   PRIMARY KEY (organisation_id, batch_reference)
 );
 
--- Every report as it came (names canonical), with its outcome. Never updated after processing.
+-- Every report as it came (names canonical), with its outcome, written once when its batch is processed.
 CREATE TABLE reports (
   batch_id         bigint NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
   seq              integer NOT NULL,
   report_reference text,
   loan_number      text,
   payload          jsonb NOT NULL,
-  status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+  status           text NOT NULL CHECK (status IN ('accepted', 'rejected')),
   report_type      text,
   loan_id          bigint,
   event_date       date,
