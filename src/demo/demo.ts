@@ -61,6 +61,8 @@ export async function createDemo(register: Register): Promise<void> {
   const dir = demoDir(register);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'ca.pem'), register.ca.certPem);
+  mkdirSync(join(dir, 'examples'), { recursive: true });
+  for (const [name, body] of Object.entries(demoExamples(register.environment))) writeFileSync(join(dir, 'examples', name), `${JSON.stringify(body, null, 2)}\n`);
   for (const d of DEMO_ORGANISATIONS) {
     const ref = organisationRef('BusinessId', d.businessId);
     await addOrganisation(register.db, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
@@ -72,18 +74,52 @@ export async function createDemo(register: Register): Promise<void> {
   }
 }
 
+/** Example request bodies a newcomer can send with curl, written next to the certificates. */
+export function demoExamples(environment: string): Record<string, unknown> {
+  const owner = { idCodeType: 'BusinessId', idCode: '1234567-1' };
+  const loanNumber = { type: 'Other', number: 'DEMO-0001' };
+  return {
+    'AddLoans.json': {
+      targetEnvironment: environment,
+      owner,
+      loans: [{
+        reportReference: 'DEMO-0001-add', loanNumber, loanType: 'LumpSumLoan', contractDate: '2026-01-15', currencyCode: 'EUR',
+        borrowersCount: 1, borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: '010190-923E' }],
+        consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
+        interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
+        isLoanWithCollateral: false,
+        lumpSumLoan: { amountIssued: 15000.0, amountPaid: 15000.0, balance: 15000.0, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2031-01-15', purposeOfUse: 'OtherConsumerCredit' },
+      }],
+    },
+    'Repayments.json': {
+      targetEnvironment: environment,
+      owner,
+      repayments: [{ reportReference: 'DEMO-0001-pay', loanNumber, loanType: 'LumpSumLoan', lumpSumLoanRepayment: { paymentDate: '2026-02-15', balance: 14750.0, amortizationPaid: 250.0, interestPaid: 61.88, otherExpenses: 2.5 } }],
+    },
+    'GetBatchStatus.json': { targetEnvironment: environment, owner, batchReference: 'demo-batch-1' },
+    'GetLoan.json': { targetEnvironment: environment, owner, loanNumber },
+  };
+}
+
 /** What the server prints at start when the demo is there: requests a newcomer can paste. */
 export function demoInstructions(register: Register, url: string): string | undefined {
   const dir = demoDir(register);
   if (!existsSync(join(dir, 'demo-bank-reporting', 'cert.pem'))) return undefined;
   const rel = relative(process.cwd(), dir) || '.';
-  const curl = (slug: string) => `curl --cacert ${rel}/ca.pem --cert ${rel}/${slug}/cert.pem --key ${rel}/${slug}/key.pem`;
+  const curl = (slug: string) => `curl -sS --cacert ${rel}/ca.pem --cert ${rel}/${slug}/cert.pem --key ${rel}/${slug}/key.pem`;
+  const post = (op: string, extra = '') => `  ${curl('demo-bank-reporting')} -H 'Content-Type: application/json'${extra} --data @${rel}/examples/${op}.json ${url}/${op}`;
   const lines = [
     '',
     `Demo organisations and their certificates are in ${rel}/ (${DEMO_ORGANISATIONS.map((d) => `${d.slug} ${d.businessId}`).join(', ')}).`,
     'Try an authenticated call:',
     '',
     `  ${curl('demo-bank-reporting')} ${url}/whoami`,
+    '',
+    'Report a loan as Demo Bank, see how the batch went, read the loan back:',
+    '',
+    post('AddLoans', " -H 'BatchReference: demo-batch-1'"),
+    post('GetBatchStatus'),
+    post('GetLoan'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
   ];
