@@ -29,7 +29,9 @@ export function run(args: string[], env: Record<string, string> = {}): Promise<s
 
 export function serve(databaseUrl: string, caDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--database-url', databaseUrl, '--ca-dir', caDir, '--port', '0', '--json'], {
+    // BENCH_PROFILE=dir writes a CPU profile of the register process there.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...profile, BIN, 'serve', '--database-url', databaseUrl, '--ca-dir', caDir, '--port', '0', '--json'], {
       env: { ...process.env, PCR_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -79,7 +79,7 @@ async function copyBaseline(url: string, table: 'loans' | 'payments', make: (i: 
   await client.connect();
   await client.query(`DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE ${table} INCLUDING DEFAULTS)`);
   const columns = table === 'loans'
-    ? '(lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, contract, last_report_at)'
+    ? '(lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, contract)'
     : '(loan_id, payment_date, data)';
   const t0 = performance.now();
   await client.query('BEGIN');
@@ -119,7 +119,7 @@ async function main() {
     const copyLoans = await copyBaseline(pgc.url, 'loans', (i) => {
       const l = loan(i);
       const { reportReference: _r, loanNumber: _n, ...contract } = l;
-      return `1\tOther\t${l.loanNumber.number}\tLumpSumLoan\tEUR\t2024-05-01\tActive\t${esc(contract)}\t2026-11-25T00:00:00Z\n`;
+      return `1\tOther\t${l.loanNumber.number}\tLumpSumLoan\tEUR\t2024-05-01\tActive\t${esc(contract)}\n`;
     });
     const copyPayments = await copyBaseline(pgc.url, 'payments', (i) => `${i + 1}\t2026-10-31\t${esc(repayment(i).lumpSumLoanRepayment)}\n`);
 

@@ -25,7 +25,6 @@ export interface LoanState {
   /** Set when this batch changed the loan; partiesChanged when its borrowers or guarantors changed. */
   dirty?: boolean;
   partiesChanged?: boolean;
-  paymentsChanged?: boolean;
 }
 
 export interface PaymentChange {
@@ -200,9 +199,8 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
           outcomes.push(reject(seq, reportType, errors));
           continue;
         }
+        // A payment changes the loan's transactions only, never its row.
         payments.set(paymentKey(found, transaction.paymentDate), { loan: found, paymentDate: transaction.paymentDate, data: reportType === 'Cancellation' ? null : transaction });
-        found.paymentsChanged = true;
-        touch(found);
         outcomes.push({ seq, status: 'accepted', errors: null, reportType, loan: found, eventDate: transaction.paymentDate });
         continue;
       }

@@ -16,9 +16,12 @@ export interface LoanViewRow {
   lastReportAt: Date;
 }
 
-export const LOAN_VIEW_COLUMNS = `loan_number_type AS "loanNumberType", loan_number AS "loanNumber", loan_type AS "loanType", currency_code AS "currencyCode",
-  contract_date AS "contractDate", status, end_date AS "endDate", transferred_to_another_lender AS "transferredToAnotherLender",
-  contract, delays, last_payment AS "lastPayment", last_report_at AS "lastReportAt"`;
+/** Columns of a loan row `l` for loanView(): the latest transaction and the latest accepted report come from their tables. */
+export const LOAN_VIEW_COLUMNS = `l.loan_number_type AS "loanNumberType", l.loan_number AS "loanNumber", l.loan_type AS "loanType", l.currency_code AS "currencyCode",
+  l.contract_date AS "contractDate", l.status, l.end_date AS "endDate", l.transferred_to_another_lender AS "transferredToAnotherLender",
+  l.contract, l.delays,
+  (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1) AS "lastPayment",
+  (SELECT max(b.received_at) FROM reports r JOIN batches b ON b.id = r.batch_id WHERE r.loan_id = l.id AND r.status = 'accepted') AS "lastReportAt"`;
 
 /** The latest transaction: its date and the three paid amounts (leasing: the amount paid). */
 export function repaymentsPaidLast(t: StoredTransaction | null) {

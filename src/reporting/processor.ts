@@ -9,7 +9,6 @@ import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
 import { collectSchemaKeys, parseRequestJson } from '../http/json-body.ts';
-import { stringifyExact } from '../common/exact-json.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
@@ -41,8 +40,8 @@ const LOAN_COLUMNS = `id, lender_id AS "lenderId", loan_number_type AS "loanNumb
 /** Processes one batch if it is waiting and first in its lender's line. Returns whether it did. */
 export async function processBatch(db: Database, batchId: number, opts: { environment: Environment; today?: string }): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ organisationId: number; operation: BatchOperation; status: string; receivedAt: Date; idCode: string }>(
-      `SELECT b.organisation_id AS "organisationId", b.operation, b.status, b.received_at AS "receivedAt", o.id_code AS "idCode"
+    const { rows } = await tx.query<{ organisationId: number; operation: BatchOperation; status: string; idCode: string }>(
+      `SELECT b.organisation_id AS "organisationId", b.operation, b.status, o.id_code AS "idCode"
        FROM batches b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1 FOR UPDATE OF b`,
       [batchId],
     );
@@ -86,42 +85,45 @@ export async function processBatch(db: Database, batchId: number, opts: { enviro
       { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments },
       { environment: opts.environment, lenderBusinessId: batch.idCode, today: opts.today ?? finnishDate() },
     );
-    await writeResult(tx, batchId, batch.receivedAt, result, reports);
+    await writeResult(tx, batchId, result, reports);
     return true;
   });
 }
 
-function loanRecord(l: LoanState) {
-  return {
-    id: l.id ?? null,
-    lender_id: l.lenderId,
-    loan_number_type: l.loanNumberType,
-    loan_number: l.loanNumber,
-    loan_type: l.loanType,
-    currency_code: l.currencyCode,
-    contract_date: l.contractDate,
-    status: l.status,
-    end_date: l.endDate,
-    transferred: l.transferredToAnotherLender,
-    contract: l.contract,
-    delays: l.delays,
-  };
+/** The loans as one JSON array for jsonb_to_recordset(): one statement for any number of loans. */
+function loanRecords(loans: LoanState[]): string {
+  return JSON.stringify(
+    loans.map((l) => ({
+      id: l.id ?? null,
+      lender_id: l.lenderId,
+      loan_number_type: l.loanNumberType,
+      loan_number: l.loanNumber,
+      loan_type: l.loanType,
+      currency_code: l.currencyCode,
+      contract_date: l.contractDate,
+      status: l.status,
+      end_date: l.endDate,
+      transferred: l.transferredToAnotherLender,
+      contract: l.contract,
+      delays: l.delays,
+    })),
+  );
 }
 
-const RECORD_TYPE = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
+const LOAN_RECORD = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
   contract_date date, status text, end_date date, transferred boolean, contract jsonb, delays jsonb)`;
 
-async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, result: ReturnType<typeof applyBatch>, reports: { seq: number; payload: Record<string, unknown> }[]): Promise<void> {
+async function writeResult(tx: Queryable, batchId: number, result: ReturnType<typeof applyBatch>, reports: { seq: number; payload: Record<string, unknown> }[]): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);
   const updated = result.changed.filter((l) => l.id !== undefined);
   if (created.length > 0) {
     const { rows } = await tx.query<{ id: number; loanNumber: string }>(
       `INSERT INTO loans (lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, end_date,
-                          transferred_to_another_lender, contract, delays, last_report_at)
-       SELECT lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, end_date, transferred, contract, delays, $2
-       FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE}
+                          transferred_to_another_lender, contract, delays)
+       SELECT lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, end_date, transferred, contract, delays
+       FROM jsonb_to_recordset($1::jsonb) AS ${LOAN_RECORD}
        RETURNING id, loan_number AS "loanNumber"`,
-      [JSON.stringify(created.map(loanRecord)), receivedAt],
+      [loanRecords(created)],
     );
     const byNumber = new Map(created.map((l) => [l.loanNumber, l]));
     for (const r of rows) byNumber.get(r.loanNumber)!.id = r.id;
@@ -130,9 +132,9 @@ async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, res
     await tx.query(
       `UPDATE loans SET lender_id = x.lender_id, loan_number_type = x.loan_number_type, loan_type = x.loan_type, currency_code = x.currency_code,
               contract_date = x.contract_date, status = x.status, end_date = x.end_date, transferred_to_another_lender = x.transferred,
-              contract = x.contract, delays = x.delays, last_report_at = $2
-       FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE} WHERE loans.id = x.id`,
-      [JSON.stringify(updated.map(loanRecord)), receivedAt],
+              contract = x.contract, delays = x.delays
+       FROM jsonb_to_recordset($1::jsonb) AS ${LOAN_RECORD} WHERE loans.id = x.id`,
+      [loanRecords(updated)],
     );
   }
   const partiesChanged = result.changed.filter((l) => l.partiesChanged);
@@ -144,8 +146,9 @@ async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, res
       for (const b of l.contract.borrowers) persons.push(b.idCode), loanIds.push(l.id!), roles.push('borrower');
       for (const g of l.contract.guarantors ?? []) persons.push(g.idCode), loanIds.push(l.id!), roles.push('guarantor');
     }
-    const ids = partiesChanged.map((l) => l.id!);
-    await tx.query('DELETE FROM loan_parties WHERE loan_id = ANY($1::bigint[])', [ids]);
+    const createdNow = new Set(created);
+    const existing = partiesChanged.filter((l) => !createdNow.has(l)).map((l) => l.id!);
+    if (existing.length > 0) await tx.query('DELETE FROM loan_parties WHERE loan_id = ANY($1::bigint[])', [existing]);
     await tx.query(
       `INSERT INTO loan_parties (person, loan_id, role) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`,
       [persons, loanIds, roles],
@@ -169,35 +172,29 @@ async function writeResult(tx: Queryable, batchId: number, receivedAt: Date, res
         [JSON.stringify(kept.map((p) => ({ loan_id: p.loan.id, payment_date: p.paymentDate, data: p.data })))],
       );
     }
-    const ids = [...new Set(result.payments.map((p) => p.loan.id!))];
-    await tx.query(
-      `UPDATE loans l SET last_payment = (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1)
-       WHERE l.id = ANY($1::bigint[])`,
-      [ids],
-    );
   }
-  // Every report, as it came, with its outcome: one INSERT for the whole batch.
-  const rows: string[] = [];
-  for (const o of result.outcomes) {
-    const payload = reports[o.seq]!.payload;
-    rows.push(
-      `{"seq":${o.seq},"status":"${o.status}","errors":${JSON.stringify(o.errors)},"report_type":"${o.reportType}","loan_id":${o.loan?.id ?? null},` +
-        `"event_date":${JSON.stringify(o.eventDate)},"report_reference":${JSON.stringify(payload.reportReference)},` +
-        `"loan_number":${JSON.stringify((payload.loanNumber as { number: string }).number)},"payload":${stringifyExact(payload)}}`,
-    );
-  }
+  // Every report's outcome: one INSERT for the whole batch (the report itself stays in the batch body).
+  const o = result.outcomes;
   await tx.query(
-    `INSERT INTO reports (batch_id, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number, payload)
-     SELECT $2, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number, payload
-     FROM jsonb_to_recordset($1::jsonb) AS x(seq int, status text, errors jsonb, report_type text, loan_id bigint, event_date date,
-                                            report_reference text, loan_number text, payload jsonb)`,
-    [`[${rows.join(',')}]`, batchId],
+    `INSERT INTO reports (batch_id, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::date[], $8::text[], $9::text[])`,
+    [
+      batchId,
+      o.map((x) => x.seq),
+      o.map((x) => x.status),
+      o.map((x) => (x.errors ? JSON.stringify(x.errors) : null)),
+      o.map((x) => x.reportType),
+      o.map((x) => x.loan?.id ?? null),
+      o.map((x) => x.eventDate),
+      o.map((x) => String(reports[x.seq]!.payload.reportReference)),
+      o.map((x) => (reports[x.seq]!.payload.loanNumber as { number: string }).number),
+    ],
   );
   const accepted = result.outcomes.filter((o) => o.status === 'accepted').length;
   const rejected = result.outcomes.length - accepted;
   const status = rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
   await tx.query(
-    `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now(), body = NULL WHERE id = $1`,
+    `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now() WHERE id = $1`,
     [batchId, result.outcomes.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
   );
 }

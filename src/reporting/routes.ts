@@ -131,7 +131,7 @@ export function reportingRoutes(opts: ReportingOptions) {
       async (request, reply) => {
         const { loanNumber } = request.body as { loanNumber: { number: string } };
         const { rows } = await opts.db.query<LoanViewRow>(
-          `SELECT ${LOAN_VIEW_COLUMNS} FROM loans WHERE lender_id = $1 AND loan_number = $2 AND status <> 'Cancelled'`,
+          `SELECT ${LOAN_VIEW_COLUMNS} FROM loans l WHERE l.lender_id = $1 AND l.loan_number = $2 AND l.status <> 'Cancelled'`,
           [request.caller!.organisation.id, loanNumber.number],
         );
         if (!rows[0]) {

@@ -9,8 +9,8 @@ CREATE TABLE batches (
   received_at      timestamptz NOT NULL DEFAULT now(),
   status           text NOT NULL DEFAULT 'Received',
   report_count     integer NOT NULL,
-  -- The request body as it came, until the batch is processed into its reports.
-  body             text,
+  -- The request body exactly as it came: the record of every report in it (reports.seq indexes its array).
+  body             text NOT NULL,
   accepted_count   integer,
   rejected_count   integer,
   processed_at     timestamptz,
@@ -28,13 +28,13 @@ CREATE TABLE batch_refusals (
   PRIMARY KEY (organisation_id, batch_reference)
 );
 
--- Every report as it came (names canonical), with its outcome, written once when its batch is processed.
+-- Every report's outcome, written once when its batch is processed; the report itself is element
+-- `seq` of its batch's body.
 CREATE TABLE reports (
   batch_id         bigint NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
   seq              integer NOT NULL,
   report_reference text,
   loan_number      text,
-  payload          jsonb NOT NULL,
   status           text NOT NULL CHECK (status IN ('accepted', 'rejected')),
   report_type      text,
   loan_id          bigint,
@@ -58,8 +58,6 @@ CREATE TABLE loans (
   transferred_to_another_lender  boolean NOT NULL DEFAULT false,
   contract                       jsonb NOT NULL,
   delays                         jsonb NOT NULL DEFAULT '{"delayedAmounts": [], "isForeclosed": false}'::jsonb,
-  last_payment                   jsonb,
-  last_report_at                 timestamptz NOT NULL,
   UNIQUE (lender_id, loan_number)
 );
 CREATE INDEX loans_number ON loans (loan_number);
@@ -74,6 +72,7 @@ CREATE TABLE loan_parties (
 CREATE INDEX loan_parties_loan ON loan_parties (loan_id);
 
 -- Payment transactions, one per loan and payment date (a later report for the same date replaces it).
+-- The loan's latest payment is the one with the latest date (read through the primary key).
 CREATE TABLE payments (
   loan_id       bigint NOT NULL REFERENCES loans(id) ON DELETE CASCADE,
   payment_date  date NOT NULL,
