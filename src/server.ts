@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { accessRoutes } from './access/routes.ts';
 import { ReportingWorker } from './reporting/processor.ts';
 import { reportingRoutes } from './reporting/routes.ts';
+import { extractRoutes } from './extract/routes.ts';
+import { incomeRoutes } from './extract/income-routes.ts';
 import { TrustStore } from './access/trust.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
@@ -36,6 +38,8 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new ReportingWorker(register.db, { environment: register.environment, logger });
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
+  await app.register(extractRoutes({ db: register.db, environment: register.environment }));
+  await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
   app.addHook('onClose', async () => worker.stop());
   return { app, trust, logger, worker };
 }

@@ -10,6 +10,7 @@ import { ForwardedResult, type CliContext } from './context.ts';
 import { processIo, UsageError, type Io } from './io.ts';
 import { serveCommand } from './serve.ts';
 import { reportingCommands } from './reporting-commands.ts';
+import { extractCommands } from './extract-commands.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('pcr')
@@ -17,7 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  const commands = [serveCommand(ctx), ...accessCommands(ctx), ...reportingCommands(ctx)];
+  const commands = [serveCommand(ctx), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx)];
   for (const c of commands) program.addCommand(c);
   // Every subcommand reports through ctx.io and never exits the process itself.
   const configure = (c: Command) => {

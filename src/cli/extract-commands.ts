@@ -1,0 +1,115 @@
+/** The operator's commands of the extract part (extract.md): income import, voluntary bans, deaths, billing, synthetic data. */
+import { Command } from 'commander';
+import { finnishDate } from '../common/dates.ts';
+import { importIncome, type ImportProgress } from '../extract/income-import.ts';
+import { personCode, removeBan, setBan, setDateOfDeath, BAN_REASONS } from '../extract/persons.ts';
+import { billing } from '../extract/store.ts';
+import { generate } from '../generate/generator.ts';
+import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
+import { emit, UsageError } from './io.ts';
+import { progressPrinter } from './progress.ts';
+
+export function extractCommands(ctx: CliContext): Command[] {
+  const { io } = ctx;
+
+  const income = new Command('income').description('the income feed');
+  withDbOptions(income.command('import').description('import monthly income summaries (NDJSON or CSV with a header row); a later import of the same person and month replaces the earlier'))
+    .requiredOption('--file <file>', 'idCode, year, month, wagesGrossAmount, wagesNetAmount, benefitsGrossAmount, benefitsNetAmount, accuracyDenied')
+    .option('--format <format>', 'ndjson | csv (default: by the file name, else ndjson)')
+    .option('--rejected <file>', 'where rejected lines go (default <file>.rejected.ndjson)')
+    .action(async (o: DbOptions & { file: string; format?: string; rejected?: string; json?: boolean }) => {
+      const file = resolvePath(ctx, o.file);
+      const format = o.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
+      if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format must be ndjson or csv');
+      let latest: ImportProgress | undefined;
+      const bar = progressPrinter(
+        () => (latest ? `[${'#'.repeat(Math.round((latest.bytesRead / Math.max(1, latest.totalBytes)) * 30)).padEnd(30, '-')}] ${latest.lines} lines  ${latest.accepted} stored  ${latest.rejected} rejected  ${Math.round((latest.lines * 1000) / Math.max(1, latest.elapsedMs))} lines/s` : 'starting…'),
+        process.stderr,
+        o.json === true || ctx.running !== undefined,
+      );
+      const result = await withRegister(ctx, o, (r) =>
+        importIncome(r.db, {
+          file, format, environment: r.environment, today: finnishDate(),
+          rejectedFile: o.rejected ? resolvePath(ctx, o.rejected) : `${file}.rejected.ndjson`,
+          source: 'operator import',
+          onProgress: (p) => {
+            latest = p;
+            bar.update();
+          },
+        }),
+      );
+      bar.done();
+      emit(io, o.json, result, [
+        `Imported ${result.accepted} income months from ${result.lines} lines; ${result.rejected} rejected.`,
+        ...result.firstRejections.map((r) => `  line ${r.line}: ${r.errors.map((e) => `${e.errorCode} ${e.errorDescription}`).join('; ')}`),
+        ...(result.rejected > result.firstRejections.length ? [`  … all rejected lines with their reasons: ${result.rejectedFile}`] : []),
+      ]);
+    });
+
+  const ban = new Command('ban').description("voluntary bans on credits (from a person's paper form; the e-service comes later)");
+  withDbOptions(ban.command('set').description('set or change the voluntary ban of a person'))
+    .requiredOption('--id-code <code>', 'personal identity code')
+    .requiredOption('--reason <reason>', BAN_REASONS.join(' | '))
+    .option('--start-date <date>', 'yyyy-mm-dd (default today)')
+    .option('--end-date <date>', 'yyyy-mm-dd for a fixed term; without it the ban is indefinite')
+    .option('--consent-to-share', 'the person consents to passing the ban to credit information companies')
+    .action(async (o: DbOptions & { idCode: string; reason: string; startDate?: string; endDate?: string; consentToShare?: boolean; json?: boolean }) => {
+      const result = await withRegister(ctx, o, (r) =>
+        setBan(r.db, { person: personCode(o.idCode, r.environment), reason: o.reason, ...(o.startDate ? { startDate: o.startDate } : {}), ...(o.endDate ? { endDate: o.endDate } : {}), ...(o.consentToShare ? { consentToShare: true } : {}) }, 'operator', finnishDate()),
+      );
+      emit(io, o.json, result, `Voluntary ban ${result.change === 'Set' ? 'set' : 'changed'}: ${result.reason}, from ${result.startDate}${result.endDate ? ` to ${result.endDate}` : ', until removed'}.`);
+    });
+  withDbOptions(ban.command('remove').description('remove the voluntary ban of a person'))
+    .requiredOption('--id-code <code>', 'personal identity code')
+    .action(async (o: DbOptions & { idCode: string; json?: boolean }) => {
+      const removed = await withRegister(ctx, o, (r) => removeBan(r.db, personCode(o.idCode, r.environment), 'operator'));
+      emit(io, o.json, { removed }, removed ? 'Voluntary ban removed.' : 'The person had no voluntary ban.');
+    });
+
+  const person = new Command('person').description('what the register knows of a person besides loans and income');
+  withDbOptions(person.command('deceased').description('record a date of death (shown on extracts as deceasedPerson; our design)'))
+    .requiredOption('--id-code <code>', 'personal identity code')
+    .requiredOption('--date <date>', 'date of death, yyyy-mm-dd')
+    .action(async (o: DbOptions & { idCode: string; date: string; json?: boolean }) => {
+      await withRegister(ctx, o, (r) => setDateOfDeath(r.db, personCode(o.idCode, r.environment), o.date));
+      emit(io, o.json, { dateOfDeath: o.date }, `Recorded the date of death ${o.date}.`);
+    });
+
+  const bill = withDbOptions(new Command('billing').description('the invoice basis: extracts per lender in a month'))
+    .requiredOption('--month <month>', 'yyyy-mm')
+    .option('--format <format>', 'csv | json (default csv; --json is json)')
+    .action(async (o: DbOptions & { month: string; format?: string; json?: boolean }) => {
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(o.month)) throw new UsageError('--month must be yyyy-mm');
+      const format = o.json ? 'json' : (o.format ?? 'csv');
+      if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+      const rows = await withRegister(ctx, o, (r) => billing(r.db, o.month));
+      if (format === 'json') io.out(`${JSON.stringify({ month: o.month, lenders: rows }, null, 2)}\n`);
+      else {
+        const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+        io.out(`month,businessId,name,extracts\n${rows.map((r) => `${o.month},${r.businessId},${q(r.name)},${r.extracts}`).join('\n')}${rows.length ? '\n' : ''}`);
+      }
+    });
+
+  const gen = new Command('generate')
+    .description('write deterministic synthetic national data (test identity codes) as NDJSON that pcr upload and pcr income import load')
+    .requiredOption('--persons <n>', 'number of persons')
+    .option('--seed <seed>', 'the same seed gives the same data', '1')
+    .option('--out <dir>', 'output folder', './generated')
+    .option('--lenders <n>', 'number of lenders (besides Kela)', '20')
+    .option('--json', 'print one JSON document')
+    .action(async (o: { persons: string; seed: string; out: string; lenders: string; json?: boolean }) => {
+      const persons = Number(o.persons);
+      const seed = Number(o.seed);
+      const lenders = Number(o.lenders);
+      if (!Number.isInteger(persons) || persons < 1 || persons > 10_000_000) throw new UsageError('--persons must be a whole number from 1 to 10000000');
+      if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
+      if (!Number.isInteger(lenders) || lenders < 1 || lenders > 500) throw new UsageError('--lenders must be a whole number from 1 to 500');
+      const result = await generate({ persons, seed, lenders, outDir: resolvePath(ctx, o.out), today: finnishDate() });
+      emit(io, o.json, result, [
+        `Generated ${result.persons} persons, ${result.loans} loans (${result.guarantees} guarantees), ${result.repayments} repayments, ${result.delays} delays, ${result.incomeMonths} income months into ${result.outDir}:`,
+        ...result.files.map((f) => `  ${f}`),
+      ]);
+    });
+
+  return [income, ban, person, bill, gen];
+}
