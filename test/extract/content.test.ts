@@ -8,7 +8,7 @@ const person = '010190-923E';
 const meta = { extractReference: 'ref', createdAt: new Date('2026-01-10T09:00:00Z'), today: '2026-01-10' };
 const request = { person, purposes: ['NewConsumerCredit'], owner: { idCodeType: 'BusinessId', idCode: '1234567-1' } };
 
-function loan(overrides: Partial<PartyLoan> & { contract?: Partial<StoredContract> } = {}): PartyLoan {
+function loan(overrides: Omit<Partial<PartyLoan>, 'contract'> & { contract?: Partial<StoredContract> } = {}): PartyLoan {
   const { contract, ...rest } = overrides;
   return {
     role: 'borrower', lenderId: 1, loanType: 'LumpSumLoan', contractDate: '2025-01-01', currencyCode: 'EUR',
