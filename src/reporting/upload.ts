@@ -73,39 +73,46 @@ async function withRetry<T>(fn: () => Promise<{ status: number; headers: Record<
   }
 }
 
-/** Reads the file into batches of the caller's own reports (lines naming another lender are skipped). */
-async function planBatches(opts: UploadOptions, businessId: string, envelope: string): Promise<{ plans: BatchPlan[]; total: number; skipped: number }> {
+/**
+ * Streams the file as batches of the caller's own reports (lines naming another lender are
+ * skipped), so that a file of any size is sent with one batch in memory at a time.
+ */
+async function* batchesOf(opts: UploadOptions, businessId: string, envelope: string, counts: { total: number; skipped: number }): AsyncGenerator<BatchPlan> {
   const collection = BATCH_OPERATIONS[opts.operation].collection;
-  const plans: BatchPlan[] = [];
+  const ownPrefix = `{"lenderBusinessId":${JSON.stringify(businessId)}`;
   let lines: number[] = [];
   let reports: string[] = [];
-  let total = 0;
-  let skipped = 0;
+  let index = 0;
   let lineNo = 0;
-  const flush = () => {
-    if (reports.length === 0) return;
+  const plan = (): BatchPlan => {
     const body = `${envelope.slice(0, -1)},${JSON.stringify(collection)}:[${reports.join(',')}]}`;
     const hash = createHash('sha256').update(opts.operation).update(body).digest('hex').slice(0, 20);
-    plans.push({ index: plans.length, reference: `Upload_${opts.operation}_${hash}`, lines, body });
+    const p = { index: index++, reference: `Upload_${opts.operation}_${hash}`, lines, body };
     lines = [];
     reports = [];
+    return p;
   };
-  const rl = createInterface({ input: createReadStream(opts.file, 'utf8'), crlfDelay: Infinity });
+  const rl = createInterface({ input: createReadStream(opts.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   for await (const raw of rl) {
     lineNo++;
     const line = raw.trim();
     if (!line) continue;
+    // Generated national data names each report's lender first: other lenders' lines are skipped unparsed.
+    if (line.startsWith('{"lenderBusinessId":') && !line.startsWith(ownPrefix)) {
+      counts.skipped++;
+      continue;
+    }
     let value: Record<string, unknown>;
     try {
       value = JSON.parse(line) as Record<string, unknown>;
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
     } catch {
       throw new UploadError(`${opts.file}:${lineNo}: not a JSON object`);
     }
-    // Generated national data carries the lender of each report; only the caller's own are sent.
     const lender = value.lenderBusinessId;
     if (lender !== undefined) {
       if (lender !== businessId) {
-        skipped++;
+        counts.skipped++;
         continue;
       }
       delete value.lenderBusinessId;
@@ -114,11 +121,10 @@ async function planBatches(opts: UploadOptions, businessId: string, envelope: st
       reports.push(line);
     }
     lines.push(lineNo);
-    total++;
-    if (reports.length >= opts.batchSize) flush();
+    counts.total++;
+    if (reports.length >= opts.batchSize) yield plan();
   }
-  flush();
-  return { plans, total, skipped };
+  if (reports.length > 0) yield plan();
 }
 
 function loadState(opts: UploadOptions): UploadState {
@@ -144,13 +150,15 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
     if (certificate.usage !== 'reporting') throw new UploadError('Uploading reports needs a reporting certificate');
     const owner = { idCodeType: organisation.idCodeType, idCode: organisation.idCode, ...(organisation.countryCode ? { countryCode: organisation.countryCode } : {}) };
     const envelope = JSON.stringify({ targetEnvironment: certificate.environment, owner });
-    const { plans, total, skipped } = await planBatches(opts, organisation.idCode, envelope);
     const state = loadState(opts);
+    const counts = { total: 0, skipped: 0 };
     const progress: UploadProgress = {
-      totalReports: total, sentReports: 0, finishedReports: 0, acceptedReports: 0, rejectedReports: 0, skippedLines: skipped,
-      batches: plans.length, finishedBatches: 0, elapsedMs: 0, reportsPerSecond: 0,
+      totalReports: 0, sentReports: 0, finishedReports: 0, acceptedReports: 0, rejectedReports: 0, skippedLines: 0,
+      batches: 0, finishedBatches: 0, elapsedMs: 0, reportsPerSecond: 0,
     };
     const report = () => {
+      progress.totalReports = counts.total;
+      progress.skippedLines = counts.skipped;
       progress.elapsedMs = Date.now() - started;
       progress.reportsPerSecond = Math.round((progress.finishedReports * 1000) / Math.max(1, progress.elapsedMs));
       opts.onProgress?.({ ...progress });
@@ -158,8 +166,8 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
     if (!existsSync(opts.rejectedFile) || Object.keys(state.batches).length === 0) writeFileSync(opts.rejectedFile, '');
 
     const finish = (plan: BatchPlan, status: Status) => {
-      const byReference = new Map<string, number[]>();
       // Map each rejected reportReference back to its line(s) in the file.
+      const byReference = new Map<string, number[]>();
       const reports = JSON.parse(plan.body)[BATCH_OPERATIONS[opts.operation].collection] as { reportReference?: string }[];
       reports.forEach((r, i) => {
         const list = byReference.get(String(r.reportReference)) ?? [];
@@ -175,20 +183,6 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
       saveState(opts, state);
     };
 
-    // Batches already finished in an earlier run are not sent again.
-    const pending: BatchPlan[] = [];
-    for (const plan of plans) {
-      const done = state.batches[plan.index];
-      if (done && done.reference === plan.reference && done.status.startsWith('Finished')) {
-        progress.sentReports += plan.lines.length;
-        progress.finishedReports += plan.lines.length;
-        progress.acceptedReports += done.accepted ?? 0;
-        progress.rejectedReports += done.rejected ?? 0;
-        progress.finishedBatches++;
-      } else pending.push(plan);
-    }
-    report();
-
     const inFlight: BatchPlan[] = [];
     const poll = async (plan: BatchPlan): Promise<boolean> => {
       const res = await withRetry(() => client.post<Status>('/GetBatchStatus', { ...JSON.parse(envelope), batchReference: plan.reference }));
@@ -201,7 +195,25 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
       report();
       return true;
     };
-    for (const plan of pending) {
+    const drain = async (keep: number) => {
+      while (inFlight.length > keep) {
+        if (await poll(inFlight[0]!)) inFlight.shift();
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    for await (const plan of batchesOf(opts, organisation.idCode, envelope, counts)) {
+      progress.batches++;
+      // Batches finished in an earlier run are not sent again.
+      const done = state.batches[plan.index];
+      if (done && done.reference === plan.reference && done.status.startsWith('Finished')) {
+        progress.sentReports += plan.lines.length;
+        progress.finishedReports += plan.lines.length;
+        progress.acceptedReports += done.accepted ?? 0;
+        progress.rejectedReports += done.rejected ?? 0;
+        progress.finishedBatches++;
+        report();
+        continue;
+      }
       const res = await withRetry(() => client.post<Status & { errorResponses?: unknown[] }>(`/${opts.operation}`, plan.body, { BatchReference: plan.reference }));
       if (res.status !== 202) throw new UploadError(`Batch ${plan.index + 1} (${plan.reference}) was refused (${res.status}): ${JSON.stringify(res.body).slice(0, 500)}`);
       state.batches[plan.index] = { reference: plan.reference, status: res.body.batchStatus };
@@ -209,16 +221,10 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
       progress.sentReports += plan.lines.length;
       inFlight.push(plan);
       report();
-      // Keep at most two batches waiting: the register processes a lender's batches in order anyway.
-      while (inFlight.length >= 2) {
-        if (await poll(inFlight[0]!)) inFlight.shift();
-        else await new Promise((r) => setTimeout(r, 100));
-      }
+      // At most two batches waiting: the register processes a lender's batches in order anyway.
+      await drain(1);
     }
-    while (inFlight.length > 0) {
-      if (await poll(inFlight[0]!)) inFlight.shift();
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    await drain(0);
     report();
     return { ...progress, rejectedFile: opts.rejectedFile };
   } finally {
