@@ -1,0 +1,148 @@
+/**
+ * Extracts at national scale on real PostgreSQL: synthetic data generated and loaded through
+ * the register's own bulk paths (pcr generate → pcr upload per lender → pcr income import),
+ * then extracts/second over mutual TLS at concurrency 16 with p50/p99 latency, next to a
+ * baseline in the same run: the same HTTP stack answering a fixed JSON body of the same size.
+ *
+ *   npm run bench -- extract                       (BENCH_PERSONS=5500000 for national scale;
+ *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { HttpsJsonClient } from '../src/common/https-client.ts';
+import { syntheticPerson } from '../src/generate/generator.ts';
+import { cluster, fmt, lender, run, serve } from './common.ts';
+
+const PERSONS = Number(process.env.BENCH_PERSONS ?? 200_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const BANK = '1234567-1';
+
+async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const result = await fn();
+  console.log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** Runs `total` extract requests at the given concurrency; returns throughput and latency percentiles. */
+async function load(client: HttpsJsonClient, total: number, concurrency: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  let bytes = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) {
+      const i = next++;
+      const person = syntheticPerson((i * 2654435761) % PERSONS);
+      const start = performance.now();
+      const res = await client.post('/GetCreditRegisterExtract', {
+        targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: BANK },
+        request: { idCodeType: 'PersonalIdentityCode', idCode: person, creditRegisterExtractPurpose: ['NewConsumerCredit'] },
+      });
+      latencies.push(performance.now() - start);
+      bytes += res.text.length;
+      if (res.status !== 200) failures++;
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
+  return { perSecond: total / seconds, p50: pct(0.5), p99: pct(0.99), failures, meanBytes: Math.round(bytes / total) };
+}
+
+async function main() {
+  console.log(`# extract benchmark: ${fmt(PERSONS)} persons, ${fmt(REQUESTS)} extracts at concurrency ${CONCURRENCY}, PostgreSQL, mutual TLS, 2 cores`);
+  const pgc = await cluster();
+  const work = mkdtempSync(join(tmpdir(), 'pcr-bench-extract-'));
+  const caDir = join(work, 'ca');
+  const gen = join(work, 'generated');
+  let server: Awaited<ReturnType<typeof serve>> | undefined;
+  let fixed: ReturnType<typeof spawn> | undefined;
+  try {
+    console.log('# loading');
+    const loadStart = performance.now();
+    const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(PERSONS), '--seed', '1', '--out', gen, '--json'])) as { loans: number; repayments: number; incomeMonths: number });
+    console.log(`    ${fmt(generated.loans)} loans, ${fmt(generated.repayments)} repayments, ${fmt(generated.incomeMonths)} income months`);
+    const db = ['--database-url', pgc.url, '--ca-dir', caDir];
+    await run(['org', 'list', ...db]);
+    const ids = await lender(pgc.url, caDir, BANK, 'Bench Bank');
+    server = await serve(pgc.url, caDir);
+    const orgs = JSON.parse(readFileSync(join(gen, 'organisations.json'), 'utf8')) as { businessId: string; name: string; roles: string[] }[];
+    const url = server.url;
+    await timed('upload loans, repayments and delays (pcr upload per lender)', async () => {
+      for (const org of orgs) {
+        await run(['org', 'add', ...db, '--business-id', org.businessId, '--name', org.name, '--roles', org.roles.join(',')]);
+        await run(['permission', 'grant', ...db, '--business-id', org.businessId, '--permission', 'reporting']);
+        const certDir = join(work, `cert-${org.businessId}`);
+        await run(['cert', 'issue', ...db, '--business-id', org.businessId, '--usage', 'reporting', '--out', certDir]);
+        for (const [operation, file] of [['AddLoans', 'loans.ndjson'], ['Repayments', 'repayments.ndjson'], ['DelayedRepayments', 'delayedRepayments.ndjson']] as const) {
+          const out = JSON.parse(await run(['upload', '--url', url, '--cert-dir', certDir, '--operation', operation, '--file', join(gen, file), '--json', '--rejected', join(work, `${org.businessId}-${operation}.rejected`)])) as { rejectedReports: number };
+          if (out.rejectedReports > 0) throw new Error(`${org.businessId} ${operation}: ${out.rejectedReports} rejected`);
+          writeFileSync(`${join(gen, file)}.upload-state.json`, '{}');
+        }
+      }
+    });
+    await timed('import income (pcr income import)', () => run(['income', 'import', ...db, '--file', join(gen, 'income.ndjson'), '--json']));
+    const loadSeconds = (performance.now() - loadStart) / 1000;
+    const client = new pg.Client({ connectionString: pgc.url });
+    await client.connect();
+    await client.query('VACUUM ANALYZE');
+    const size = await client.query<{ size: string; loans: string; income: string }>(
+      `SELECT pg_size_pretty(pg_database_size(current_database())) AS size, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM income_months) AS income`);
+    await client.end();
+    console.log(`  loaded in ${(loadSeconds / 60).toFixed(1)} min: ${fmt(Number(size.rows[0]!.loans))} loans, ${fmt(Number(size.rows[0]!.income))} income months, database ${size.rows[0]!.size}`);
+
+    console.log('# extracts');
+    const extractClient = new HttpsJsonClient(server.url, ids['data-use'], { maxSockets: CONCURRENCY });
+    await load(extractClient, Math.min(2000, REQUESTS), CONCURRENCY); // warm-up
+    const real = await load(extractClient, REQUESTS, CONCURRENCY);
+    extractClient.close();
+
+    // The baseline: the same stack answering a fixed body of the same size (the real extract closest to the mean size).
+    const sample = new HttpsJsonClient(server.url, ids['data-use']);
+    let body = '';
+    for (let i = 0; i < 300; i++) {
+      const text = (await sample.post('/GetCreditRegisterExtract', { targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: BANK }, request: { idCodeType: 'PersonalIdentityCode', idCode: syntheticPerson(i), creditRegisterExtractPurpose: ['NewConsumerCredit'] } })).text;
+      if (Math.abs(text.length - real.meanBytes) < Math.abs(body.length - real.meanBytes)) body = text;
+    }
+    sample.close();
+    await server.stop();
+    server = undefined;
+    const bodyFile = join(work, 'fixed.json');
+    writeFileSync(bodyFile, body);
+    const fixedUrl = await new Promise<string>((resolve, reject) => {
+      fixed = spawn(process.execPath, ['--import', 'tsx', new URL('./fixed-server.ts', import.meta.url).pathname, pgc.url, caDir, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      fixed.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]!) as { url: string }).url);
+      });
+      fixed.on('exit', (code) => reject(new Error(`fixed server exited ${code}`)));
+    });
+    const baselineClient = new HttpsJsonClient(fixedUrl, ids['data-use'], { maxSockets: CONCURRENCY });
+    await load(baselineClient, Math.min(2000, REQUESTS), CONCURRENCY);
+    const base = await load(baselineClient, REQUESTS, CONCURRENCY);
+    baselineClient.close();
+
+    const line = (label: string, r: Awaited<ReturnType<typeof load>>) =>
+      console.log(`${label.padEnd(40)} ${fmt(r.perSecond)} extracts/s   p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms   (${fmt(r.meanBytes)} bytes, ${r.failures} failed)`);
+    line('GetCreditRegisterExtract (mTLS, logged)', real);
+    line('  baseline: same stack, fixed body', { ...base, meanBytes: body.length });
+    console.log(`  ratio extract / baseline: ${(real.perSecond / base.perSecond).toFixed(3)}   (targets: ≥ 1 000/s, p99 ≤ 20 ms)`);
+    if (real.failures > 0) process.exitCode = 1;
+  } finally {
+    await server?.stop();
+    if (fixed) {
+      fixed.kill('SIGTERM');
+      await new Promise((r) => fixed!.once('exit', r));
+    }
+    pgc.stop();
+  }
+}
+
+await main();
