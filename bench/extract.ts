@@ -8,7 +8,7 @@
  *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -66,7 +66,7 @@ async function main() {
   try {
     console.log('# loading');
     const loadStart = performance.now();
-    const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(PERSONS), '--seed', '1', '--out', gen, '--json'])) as { loans: number; repayments: number; incomeMonths: number });
+    const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(PERSONS), '--seed', '1', '--out', gen, '--split-by-lender', '--json'])) as { loans: number; repayments: number; incomeMonths: number });
     console.log(`    ${fmt(generated.loans)} loans, ${fmt(generated.repayments)} repayments, ${fmt(generated.incomeMonths)} income months`);
     const db = ['--database-url', pgc.url, '--ca-dir', caDir];
     await run(['org', 'list', ...db]);
@@ -80,10 +80,11 @@ async function main() {
         await run(['permission', 'grant', ...db, '--business-id', org.businessId, '--permission', 'reporting']);
         const certDir = join(work, `cert-${org.businessId}`);
         await run(['cert', 'issue', ...db, '--business-id', org.businessId, '--usage', 'reporting', '--out', certDir]);
-        for (const [operation, file] of [['AddLoans', 'loans.ndjson'], ['Repayments', 'repayments.ndjson'], ['DelayedRepayments', 'delayedRepayments.ndjson']] as const) {
+        for (const [operation, kind] of [['AddLoans', 'loans'], ['Repayments', 'repayments'], ['DelayedRepayments', 'delayedRepayments']] as const) {
+          const file = `${kind}.${org.businessId}.ndjson`;
+          if (!existsSync(join(gen, file))) continue;
           const out = JSON.parse(await run(['upload', '--url', url, '--cert-dir', certDir, '--operation', operation, '--file', join(gen, file), '--json', '--rejected', join(work, `${org.businessId}-${operation}.rejected`)])) as { rejectedReports: number };
           if (out.rejectedReports > 0) throw new Error(`${org.businessId} ${operation}: ${out.rejectedReports} rejected`);
-          writeFileSync(`${join(gen, file)}.upload-state.json`, '{}');
         }
       }
     });

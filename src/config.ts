@@ -24,6 +24,8 @@ export interface RegisterConfig {
   logLevel: string;
   /** At most this many reports in one batch (A12); 128 MiB is the byte limit. */
   maxReportsPerBatch: number;
+  /** Connections to PostgreSQL per register process. */
+  databasePoolSize: number;
 }
 
 export interface ConfigInput {
@@ -69,5 +71,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     keepAliveTimeoutMs: Number(env.PCR_KEEP_ALIVE_TIMEOUT_MS ?? 5_000),
     logLevel: env.PCR_LOG_LEVEL ?? 'info',
     maxReportsPerBatch: Number(env.PCR_MAX_REPORTS_PER_BATCH ?? 100_000),
+    databasePoolSize: Number(env.PCR_DATABASE_POOL_SIZE ?? 20),
   };
 }

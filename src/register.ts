@@ -54,7 +54,7 @@ function takeLock(lockFile: string): () => void {
 export async function openDatabase(config: RegisterConfig): Promise<{ db: Database; release: () => void }> {
   if (config.databaseUrl) {
     try {
-      return { db: await openPostgres(config.databaseUrl), release: () => {} };
+      return { db: await openPostgres(config.databaseUrl, { max: config.databasePoolSize }), release: () => {} };
     } catch (err) {
       throw new ConfigError(`Cannot connect to the PostgreSQL database: ${(err as Error).message}`);
     }

@@ -28,6 +28,18 @@ interface TrustRow {
   permissions: GrantedPermission[];
 }
 
+/** The peer certificate of a connection does not change: read it once per TLS socket. */
+const peers = new WeakMap<TLSSocket, { serialNumber: string; fingerprint256: string } | null>();
+function peerOf(socket: TLSSocket): { serialNumber: string; fingerprint256: string } | null {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const c = socket.getPeerCertificate();
+    peer = c && c.serialNumber ? { serialNumber: c.serialNumber, fingerprint256: c.fingerprint256 } : null;
+    peers.set(socket, peer);
+  }
+  return peer;
+}
+
 export class TrustStore {
   private cache = new Map<string, { at: number; row: TrustRow | undefined }>();
   constructor(
@@ -67,8 +79,8 @@ export class TrustStore {
    */
   async authenticate(socket: TLSSocket | undefined, now = new Date()): Promise<Caller> {
     if (!socket || typeof socket.getPeerCertificate !== 'function') throw new RegisterError('A23', 'A client certificate is required (mutual TLS)');
-    const peer = socket.getPeerCertificate();
-    if (!peer || !peer.serialNumber) throw new RegisterError('A23', 'No client certificate was presented');
+    const peer = peerOf(socket);
+    if (!peer) throw new RegisterError('A23', 'No client certificate was presented');
     if (!socket.authorized) {
       const reason = String(socket.authorizationError ?? '');
       const text =

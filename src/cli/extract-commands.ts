@@ -96,15 +96,16 @@ export function extractCommands(ctx: CliContext): Command[] {
     .option('--seed <seed>', 'the same seed gives the same data', '1')
     .option('--out <dir>', 'output folder', './generated')
     .option('--lenders <n>', 'number of lenders (besides Kela)', '20')
+    .option('--split-by-lender', 'write loans.<businessId>.ndjson (and repayments, delays) per lender instead of one file each')
     .option('--json', 'print one JSON document')
-    .action(async (o: { persons: string; seed: string; out: string; lenders: string; json?: boolean }) => {
+    .action(async (o: { persons: string; seed: string; out: string; lenders: string; splitByLender?: boolean; json?: boolean }) => {
       const persons = Number(o.persons);
       const seed = Number(o.seed);
       const lenders = Number(o.lenders);
       if (!Number.isInteger(persons) || persons < 1 || persons > 10_000_000) throw new UsageError('--persons must be a whole number from 1 to 10000000');
       if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
       if (!Number.isInteger(lenders) || lenders < 1 || lenders > 500) throw new UsageError('--lenders must be a whole number from 1 to 500');
-      const result = await generate({ persons, seed, lenders, outDir: resolvePath(ctx, o.out), today: finnishDate() });
+      const result = await generate({ persons, seed, lenders, outDir: resolvePath(ctx, o.out), today: finnishDate(), splitByLender: o.splitByLender === true });
       emit(io, o.json, result, [
         `Generated ${result.persons} persons, ${result.loans} loans (${result.guarantees} guarantees), ${result.repayments} repayments, ${result.delays} delays, ${result.incomeMonths} income months into ${result.outDir}:`,
         ...result.files.map((f) => `  ${f}`),

@@ -48,7 +48,9 @@ export function parseDateTime(s: string): Date {
   return new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${frac}${offset}`);
 }
 
+const FINNISH_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit' });
+
 /** Today's date in Finland (the register's calendar for "in the future" and deadlines). */
 export function finnishDate(at = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return FINNISH_DAY.format(at);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, Queryable, QueryResult } from './database.ts';
 import { typeParsers } from './database.ts';
@@ -10,10 +11,24 @@ const types = {
   },
 };
 
+/**
+ * Statements with parameters are prepared once per connection (named by their text's hash)
+ * and then only bound and executed: the hot paths (extracts, batches) skip parsing and planning.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `s${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      const r = await client.query(sql, params);
+      const r = params.length > 0 ? await client.query({ name: statementName(sql), text: sql, values: params }) : await client.query(sql);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {

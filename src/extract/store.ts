@@ -26,6 +26,8 @@ SELECT
    FROM voluntary_bans b WHERE b.person = $1 AND b.start_date <= $6::date AND (b.end_date IS NULL OR b.end_date >= $6::date)) AS ban,
   (SELECT s.date_of_death FROM persons s WHERE s.person = $1) AS "dateOfDeath"`;
 
+export { READ_PERSON as READ_PERSON_FOR_TEST };
+
 export async function readExtractData(db: Queryable, person: string, today: string): Promise<ExtractData> {
   const w = incomeWindow(today);
   const { rows } = await db.query<ExtractData>(READ_PERSON, [

@@ -91,7 +91,33 @@ export interface GenerateResult {
   files: string[];
 }
 
-export async function generate(opts: { persons: number; seed: number; lenders: number; outDir: string; today: string }): Promise<GenerateResult> {
+/** One NDJSON output per kind, or with splitByLender one per kind and lender (`loans.<businessId>.ndjson`). */
+class Outputs {
+  private readonly outs = new Map<string, Out>();
+  constructor(
+    private readonly dir: string,
+    private readonly kind: string,
+    private readonly split: boolean,
+  ) {}
+  write(lender: string, value: unknown): Promise<void> {
+    const name = this.split ? `${this.kind}.${lender}.ndjson` : `${this.kind}.ndjson`;
+    let out = this.outs.get(name);
+    if (!out) this.outs.set(name, (out = new Out(join(this.dir, name))));
+    return out.write(value);
+  }
+  get lines(): number {
+    return [...this.outs.values()].reduce((a, o) => a + o.lines, 0);
+  }
+  get files(): string[] {
+    return this.split ? [...this.outs.values()].map((o) => o.path).sort() : [join(this.dir, `${this.kind}.ndjson`)];
+  }
+  async close(): Promise<void> {
+    if (!this.split && this.outs.size === 0) this.outs.set('empty', new Out(join(this.dir, `${this.kind}.ndjson`)));
+    await Promise.all([...this.outs.values()].map((o) => o.close()));
+  }
+}
+
+export async function generate(opts: { persons: number; seed: number; lenders: number; outDir: string; today: string; splitByLender?: boolean }): Promise<GenerateResult> {
   if (opts.persons > MAX_PERSONS) throw new Error(`At most ${MAX_PERSONS} persons`);
   mkdirSync(opts.outDir, { recursive: true });
   const random = prng(opts.seed);
@@ -106,9 +132,10 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
     { businessId: KELA_BUSINESS_ID, name: 'Kansaneläkelaitos (Kela)', roles: ['lender', 'income-source'] },
   ];
   writeFileSync(join(opts.outDir, 'organisations.json'), `${JSON.stringify(organisations, null, 2)}\n`);
-  const loansOut = new Out(join(opts.outDir, 'loans.ndjson'));
-  const paymentsOut = new Out(join(opts.outDir, 'repayments.ndjson'));
-  const delaysOut = new Out(join(opts.outDir, 'delayedRepayments.ndjson'));
+  const split = opts.splitByLender === true;
+  const loansOut = new Outputs(opts.outDir, 'loans', split);
+  const paymentsOut = new Outputs(opts.outDir, 'repayments', split);
+  const delaysOut = new Outputs(opts.outDir, 'delayedRepayments', split);
   const incomeOut = new Out(join(opts.outDir, 'income.ndjson'));
   const todayMs = Date.parse(`${opts.today}T00:00:00Z`);
   const current = { year: Number(opts.today.slice(0, 4)), month: Number(opts.today.slice(5, 7)) };
@@ -174,7 +201,7 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
           });
         }
       }
-      await loansOut.write(base);
+      await loansOut.write(lender, base);
 
       // The latest payment of most loans, and a delay on a few.
       if (type !== 'GuaranteeReceivable' && random() < 0.7) {
@@ -183,10 +210,10 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
         if (type === 'RunningAccountLoan') p.runningAccountLoanRepayment = { balanceDate: paymentDate, balance: money(random() * 5000), interestPaid: money(random() * 40), otherExpenses: 0 };
         else if (type === 'Leasing') p.leasingRepayment = { paymentDate, amountPaid: (base.leasingContract as { monthlyInstalment: number }).monthlyInstalment };
         else p.lumpSumLoanRepayment = { paymentDate, balance: money(((base.lumpSumLoan as { balance: number }).balance) * 0.99), amortizationPaid: money(50 + random() * 900), interestPaid: money(random() * 300), otherExpenses: money(random() * 5) };
-        await paymentsOut.write(p);
+        await paymentsOut.write(lender, p);
       }
       if (random() < 0.02 && contractMs < todayMs - 120 * DAY) {
-        await delaysOut.write({
+        await delaysOut.write(lender, {
           lenderBusinessId: lender, reportReference: `${number}-d`, loanNumber: { type: 'Other', number }, isDelay: true,
           delayedAmounts: [{ delayedInstalment: money(50 + random() * 900), originalDueDate: isoDate(todayMs - (61 + Math.floor(random() * 50)) * DAY) }],
         });
@@ -215,6 +242,6 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
     repayments: paymentsOut.lines,
     delays: delaysOut.lines,
     incomeMonths: incomeOut.lines,
-    files: ['organisations.json', 'loans.ndjson', 'repayments.ndjson', 'delayedRepayments.ndjson', 'income.ndjson'].map((f) => join(opts.outDir, f)),
+    files: [join(opts.outDir, 'organisations.json'), ...loansOut.files, ...paymentsOut.files, ...delaysOut.files, join(opts.outDir, 'income.ndjson')],
   };
 }

@@ -82,3 +82,16 @@ test('generated data loads through pcr upload and pcr income import with nothing
   const result = JSON.parse(imported.stdout) as { accepted: number; rejected: number };
   assert.deepEqual([result.accepted, result.rejected], [r.incomeMonths, 0]);
 });
+
+test('--split-by-lender partitions the same lines into one file per lender', async () => {
+  const one = await generate({ persons: 500, seed: 9, lenders: 3, outDir: join(dir, 'one'), today });
+  const split = await generate({ persons: 500, seed: 9, lenders: 3, outDir: join(dir, 'split'), today, splitByLender: true });
+  const lines = (files: string[]) => files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n')).sort();
+  const loanFiles = split.files.filter((f) => /loans\.\d{7}-\d\.ndjson$/.test(f));
+  assert.equal(loanFiles.length, 4, 'three lenders and Kela');
+  assert.deepEqual(lines(loanFiles), lines([join(one.outDir, 'loans.ndjson')]));
+  for (const f of loanFiles) {
+    const id = /loans\.(\d{7}-\d)\.ndjson$/.exec(f)![1];
+    assert.ok(readFileSync(f, 'utf8').trim().split('\n').every((l) => l.startsWith(`{"lenderBusinessId":"${id}"`)));
+  }
+});
