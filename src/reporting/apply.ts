@@ -101,6 +101,13 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
       ? [problem('D20', 'reportReference appears twice in the batch', 'reportReference')]
       : [];
 
+    /** Records the report as rejected when there are problems; tells whether it did. */
+    const refuse = (errors: Problem[]): boolean => {
+      if (errors.length === 0) return false;
+      outcomes.push(reject(seq, reportType, errors));
+      return true;
+    };
+
     /** The stored loan a change report is about: D03 when absent (another lender's loan is absent too), D13 when ended. */
     const existingLoan = (number: string, allowEnded: boolean): LoanState | Problem => {
       const loan = input.loans.get(number);
@@ -114,10 +121,7 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
       case 'UpdateLoans': {
         const r = payload as LoanReport;
         const { problems, key, contract } = checkLoanReport(r, input.operation, ctx);
-        if (problems.length || duplicate.length) {
-          outcomes.push(reject(seq, reportType, [...duplicate, ...problems]));
-          continue;
-        }
+        if (refuse([...duplicate, ...problems])) continue;
         if (input.operation === 'AddLoans') {
           const own = input.loans.get(key.number);
           if (own && own.status !== 'Cancelled') {
@@ -158,7 +162,7 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
         // UpdateLoans
         const found = existingLoan(key.number, false);
         if ('errorCode' in found) {
-          outcomes.push(reject(seq, reportType, [found]));
+          refuse([found]);
           continue;
         }
         if (reportType === 'Cancellation') {
@@ -179,13 +183,10 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
       case 'Repayments': {
         const r = payload as RepaymentReport;
         const { problems, key, transaction } = checkRepayment(r, ctx);
-        if (problems.length || duplicate.length) {
-          outcomes.push(reject(seq, reportType, [...duplicate, ...problems]));
-          continue;
-        }
+        if (refuse([...duplicate, ...problems])) continue;
         const found = existingLoan(key.number, false);
         if ('errorCode' in found) {
-          outcomes.push(reject(seq, reportType, [found]));
+          refuse([found]);
           continue;
         }
         const errors: Problem[] = [];
@@ -195,10 +196,7 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
         if (reportType !== 'NewReport' && !paymentExists(found, transaction.paymentDate)) {
           errors.push(problem('D23', `No transaction of this loan on ${transaction.paymentDate} to ${reportType === 'Cancellation' ? 'cancel' : 'correct'}`, 'paymentDate'));
         }
-        if (errors.length) {
-          outcomes.push(reject(seq, reportType, errors));
-          continue;
-        }
+        if (refuse(errors)) continue;
         // A payment changes the loan's transactions only, never its row.
         payments.set(paymentKey(found, transaction.paymentDate), { loan: found, paymentDate: transaction.paymentDate, data: reportType === 'Cancellation' ? null : transaction });
         outcomes.push({ seq, status: 'accepted', errors: null, reportType, loan: found, eventDate: transaction.paymentDate });
@@ -207,13 +205,10 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
       case 'DelayedRepayments': {
         const r = payload as DelayedRepaymentReport;
         const { problems, key, delays } = checkDelay(r, ctx);
-        if (problems.length || duplicate.length) {
-          outcomes.push(reject(seq, reportType, [...duplicate, ...problems]));
-          continue;
-        }
+        if (refuse([...duplicate, ...problems])) continue;
         const found = existingLoan(key.number, false);
         if ('errorCode' in found) {
-          outcomes.push(reject(seq, reportType, [found]));
+          refuse([found]);
           continue;
         }
         const errors = delays.delayedAmounts
@@ -221,10 +216,7 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
           .filter((p): p is Problem => p !== undefined);
         const early = checkAgainstContractDate(found.contractDate, delays.foreclosureDate, 'foreclosureDate', 'D09');
         if (early) errors.push(early);
-        if (errors.length) {
-          outcomes.push(reject(seq, reportType, errors));
-          continue;
-        }
+        if (refuse(errors)) continue;
         found.delays = reportType === 'Cancellation' ? { delayedAmounts: [], isForeclosed: false } : delays;
         touch(found);
         const eventDate = delays.foreclosureDate ?? delays.delayedAmounts.map((d) => d.originalDueDate).sort().at(-1) ?? null;
@@ -234,13 +226,10 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
       case 'TerminateLoans': {
         const r = payload as TerminationReport;
         const { problems, key, endDate, transferred } = checkTermination(r, ctx);
-        if (problems.length || duplicate.length) {
-          outcomes.push(reject(seq, reportType, [...duplicate, ...problems]));
-          continue;
-        }
+        if (refuse([...duplicate, ...problems])) continue;
         const found = existingLoan(key.number, reportType !== 'NewReport');
         if ('errorCode' in found) {
-          outcomes.push(reject(seq, reportType, [found]));
+          refuse([found]);
           continue;
         }
         if (reportType === 'Cancellation') {

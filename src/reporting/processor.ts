@@ -15,23 +15,10 @@ import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 const BATCH_NAMES = new Map<string, string>();
 for (const op of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) collectSchemaKeys(batchBody(op), BATCH_NAMES);
 import { applyBatch, type LoanState } from './apply.ts';
-import type { StoredContract, StoredDelays } from './rules.ts';
 import type { BatchOperation } from './schemas.ts';
 
-interface LoanRow {
-  id: number;
-  lenderId: number;
-  loanNumberType: string;
-  loanNumber: string;
-  loanType: string;
-  currencyCode: string;
-  contractDate: string;
-  status: LoanState['status'];
-  endDate: string | null;
-  transferredToAnotherLender: boolean;
-  contract: StoredContract;
-  delays: StoredDelays;
-}
+/** A loan as read from its table: the state apply.ts works on, with its id. */
+type LoanRow = Omit<LoanState, 'dirty' | 'partiesChanged'> & { id: number };
 
 const LOAN_COLUMNS = `id, lender_id AS "lenderId", loan_number_type AS "loanNumberType", loan_number AS "loanNumber", loan_type AS "loanType",
   currency_code AS "currencyCode", contract_date AS "contractDate", status, end_date AS "endDate",
