@@ -8,7 +8,7 @@
  *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -143,6 +143,7 @@ async function main() {
       await new Promise((r) => fixed!.once('exit', r));
     }
     pgc.stop();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { scaledToText, toScaled } from '../common/decimal.ts';
 import type { StoredContract, StoredDelays, StoredTransaction } from '../reporting/rules.ts';
-import { currentBlocks, repaymentsPaidLast } from '../reporting/loan-view.ts';
+import { canonicalContract, currentBlocks, repaymentsPaidLast } from '../reporting/loan-view.ts';
 
 export interface PartyLoan {
   role: 'borrower' | 'guarantor';
@@ -73,7 +73,7 @@ function pick<T extends object>(o: T | undefined, keys: readonly string[]): Part
 
 /** One loan as the extract shows it: no lender, no loan number; current amounts; current and future deferments only. */
 export function extractLoan(l: PartyLoan, person: string, today: string) {
-  const c = l.contract;
+  const c = canonicalContract(l.contract);
   const blocks = currentBlocks(c, l.lastPayment);
   const business = c.borrowers.find((b) => b.idCode === person)?.businessId;
   const out: Record<string, unknown> = {

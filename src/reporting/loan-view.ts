@@ -1,5 +1,27 @@
 /** A loan as the register holds it now: the shape GetLoan answers with (and the extract builds on). */
+import type { TSchema } from '@sinclair/typebox';
 import type { StoredContract, StoredDelays, StoredTransaction } from './rules.ts';
+import { LoanReport } from './schemas.ts';
+
+/**
+ * JSON read back from jsonb has PostgreSQL's key order (by length); answers use the order of
+ * the API schema, as a lender's developer reads it in the reference.
+ */
+export function inSchemaOrder<T>(value: T, schema: TSchema): T {
+  if (Array.isArray(value)) return (schema.items ? value.map((v) => inSchemaOrder(v, schema.items as TSchema)) : value) as T;
+  if (!value || typeof value !== 'object' || !schema.properties) return value;
+  const props = schema.properties as Record<string, TSchema>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(props)) {
+    if ((value as Record<string, unknown>)[key] !== undefined) out[key] = inSchemaOrder((value as Record<string, unknown>)[key], props[key]!);
+  }
+  for (const [key, v] of Object.entries(value)) if (!(key in out)) out[key] = v;
+  return out as T;
+}
+
+export function canonicalContract(c: StoredContract): StoredContract {
+  return inSchemaOrder(c, LoanReport);
+}
 
 export interface LoanViewRow {
   loanNumberType: string;
@@ -46,7 +68,8 @@ export function currentBlocks(contract: StoredContract, t: StoredTransaction | n
 }
 
 export function loanView(row: LoanViewRow) {
-  const { loanType: _t, contractDate: _d, currencyCode: _c, lumpSumLoan: _l, runningAccountLoan: _r, leasingContract: _x, ...groups } = row.contract;
+  const contract = canonicalContract(row.contract);
+  const { loanType: _t, contractDate: _d, currencyCode: _c, lumpSumLoan: _l, runningAccountLoan: _r, leasingContract: _x, ...groups } = contract;
   const active = row.status === 'Active';
   return {
     loanNumber: { type: row.loanNumberType, number: row.loanNumber },
@@ -54,7 +77,7 @@ export function loanView(row: LoanViewRow) {
     contractDate: row.contractDate,
     currencyCode: row.currencyCode,
     ...groups,
-    ...currentBlocks(row.contract, row.lastPayment),
+    ...currentBlocks(contract, row.lastPayment),
     loanStatus: active ? 'Active' : 'Ended',
     ...(row.endDate ? { endDate: row.endDate } : {}),
     ...(row.transferredToAnotherLender ? { isTransferredToAnotherLender: true } : {}),

@@ -339,3 +339,14 @@ test('a 10 000-report batch over TLS is received and processed', async () => {
   }
   assert.ok(big.ref);
 });
+
+test('GetLoan answers in the order of the API schema, nested groups too', async () => {
+  const loan = lumpSumLoan();
+  await report(lender.client, lender.ref, 'AddLoans', [loan]);
+  const got = (await getLoan(lender.client, lender.ref, num(loan))).body.loan;
+  const keys = Object.keys(got);
+  assert.deepEqual(keys.slice(0, 4), ['loanNumber', 'loanType', 'contractDate', 'currencyCode']);
+  assert.ok(keys.indexOf('borrowersCount') < keys.indexOf('borrowers') && keys.indexOf('borrowers') < keys.indexOf('consumerCredit') && keys.indexOf('consumerCredit') < keys.indexOf('interest'));
+  assert.deepEqual(Object.keys(got.interest as Json), ['totalInterestRatePct', 'marginPct', 'interestType', 'interestDeterminationPeriod']);
+  assert.deepEqual(Object.keys(got.lumpSumLoan as Json), ['amountIssued', 'amountPaid', 'balance', 'amortizationFrequency', 'repaymentMethod', 'plannedFinalDueDate', 'purposeOfUse']);
+});
