@@ -40,14 +40,6 @@ export function toDateOnly(s: string): string {
   return s.slice(0, 10);
 }
 
-/** A valid date-time as a Date (no offset: UTC; fractions beyond milliseconds truncated). */
-export function parseDateTime(s: string): Date {
-  const m = DATE_TIME.exec(s)!;
-  const frac = (m[5] ?? '').slice(0, 3).padEnd(3, '0');
-  const offset = m[6] ?? 'Z';
-  return new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${frac}${offset}`);
-}
-
 const FINNISH_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit' });
 
 /** Today's date in Finland (the register's calendar for "in the future" and deadlines). */

@@ -69,14 +69,3 @@ export function scaledToText(value: bigint, scale: number): string {
   const text = scale === 0 ? abs : `${abs.slice(0, -scale)}.${abs.slice(-scale)}`;
   return negative ? `-${text}` : text;
 }
-
-/** Canonical text with exactly `scale` decimals, or null when more decimals are needed. */
-export function decimalText(input: NumericInput | string, scale: number): string | null {
-  const v = toScaled(input, scale);
-  return v === null ? null : scaledToText(v, scale);
-}
-
-/** A numeric string from SQL (`numeric`) as a JSON-ready number; exact for amounts below 2^53 cents. */
-export function sqlNumericToJson(value: string | null): number | null {
-  return value === null ? null : Number(value);
-}
