@@ -144,7 +144,7 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
 
   for (let i = 0; i < opts.persons; i++) {
     const person = syntheticPerson(i);
-    const loanCount = pick([[0, 0.15], [1, 0.25], [2, 0.25], [3, 0.15], [4, 0.1], [5, 0.05], [6, 0.03], [8, 0.02]] as const);
+    const loanCount = pick([[0, 0.15], [1, 0.25], [2, 0.25], [3, 0.15], [4, 0.1], [5, 0.05], [7, 0.03], [10, 0.02]] as const); // 2.27 a person: 12.5 M loans for 5.5 M persons
     for (let k = 0; k < loanCount; k++) {
       loanSeq++;
       const type = pick([['LumpSumLoan', 0.55], ['RunningAccountLoan', 0.35], ['Leasing', 0.07], ['GuaranteeReceivable', 0.03]] as const);
