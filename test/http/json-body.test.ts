@@ -56,9 +56,10 @@ test('escapes and unicode survive', () => {
   assert.deepEqual(parseRequestJson('{"a":"\\u00e4\\n\\"ö"}', keys), { a: 'ä\n"ö' });
 });
 
-test('agrees with JSON.parse on any JSON without duplicates, nulls or fractions', () => {
+test('agrees with JSON.parse on any JSON (but a __proto__ property, which it refuses on purpose)', () => {
+  const json = fc.jsonValue({ maxDepth: 4 }).filter((v) => !JSON.stringify(v).includes('"__proto__"'));
   fc.assert(
-    fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+    fc.property(json, (value) => {
       const text = JSON.stringify(value);
       const ours = parseRequestJson(text, new Map());
       const normalise = (v: unknown): unknown => {
