@@ -1,6 +1,7 @@
 /** A loan as the register holds it now: the shape GetLoan answers with (and the extract builds on). */
 import type { TSchema } from '@sinclair/typebox';
-import type { StoredContract, StoredDelays, StoredTransaction } from './rules.ts';
+import type { LoanState } from './apply.ts';
+import type { StoredContract, StoredTransaction } from './rules.ts';
 import { LoanReport } from './schemas.ts';
 
 /**
@@ -23,20 +24,11 @@ export function canonicalContract(c: StoredContract): StoredContract {
   return inSchemaOrder(c, LoanReport);
 }
 
-export interface LoanViewRow {
-  loanNumberType: string;
-  loanNumber: string;
-  loanType: string;
-  currencyCode: string;
-  contractDate: string;
-  status: 'Active' | 'Ended' | 'Cancelled';
-  endDate: string | null;
-  transferredToAnotherLender: boolean;
-  contract: StoredContract;
-  delays: StoredDelays;
+/** A loan as GetLoan and extracts read it: its state, with its latest transaction and last report time. */
+export type LoanViewRow = Omit<LoanState, 'id' | 'lenderId' | 'dirty' | 'partiesChanged'> & {
   lastPayment: StoredTransaction | null;
   lastReportAt: Date;
-}
+};
 
 /** Columns of a loan row `l` for loanView(): the latest transaction and the latest accepted report come from their tables. */
 export const LOAN_VIEW_COLUMNS = `l.loan_number_type AS "loanNumberType", l.loan_number AS "loanNumber", l.loan_type AS "loanType", l.currency_code AS "currencyCode",
