@@ -98,6 +98,11 @@ export function demoExamples(environment: string): Record<string, unknown> {
     },
     'GetBatchStatus.json': { targetEnvironment: environment, owner, batchReference: 'demo-batch-1' },
     'GetLoan.json': { targetEnvironment: environment, owner, loanNumber },
+    'GetCreditRegisterExtract.json': {
+      targetEnvironment: environment,
+      owner,
+      request: { idCodeType: 'PersonalIdentityCode', idCode: '010190-923E', creditRegisterExtractPurpose: ['NewConsumerCredit'], lenderReference: 'demo-application-1' },
+    },
   };
 }
 
@@ -107,7 +112,7 @@ export function demoInstructions(register: Register, url: string): string | unde
   if (!existsSync(join(dir, 'demo-bank-reporting', 'cert.pem'))) return undefined;
   const rel = relative(process.cwd(), dir) || '.';
   const curl = (slug: string) => `curl -sS --cacert ${rel}/ca.pem --cert ${rel}/${slug}/cert.pem --key ${rel}/${slug}/key.pem`;
-  const post = (op: string, extra = '') => `  ${curl('demo-bank-reporting')} -H 'Content-Type: application/json'${extra} --data @${rel}/examples/${op}.json ${url}/${op}`;
+  const post = (op: string, extra = '', cert = 'demo-bank-reporting') => `  ${curl(cert)} -H 'Content-Type: application/json'${extra} --data @${rel}/examples/${op}.json ${url}/${op}`;
   const lines = [
     '',
     `Demo organisations and their certificates are in ${rel}/ (${DEMO_ORGANISATIONS.map((d) => `${d.slug} ${d.businessId}`).join(', ')}).`,
@@ -120,6 +125,10 @@ export function demoInstructions(register: Register, url: string): string | unde
     post('AddLoans', " -H 'BatchReference: demo-batch-1'"),
     post('GetBatchStatus'),
     post('GetLoan'),
+    '',
+    'Ask for a credit register extract on the same person (a data-use certificate):',
+    '',
+    post('GetCreditRegisterExtract', '', 'demo-bank-data-use'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
   ];
