@@ -7,7 +7,7 @@ import type { Database } from '../db/database.ts';
 import { errorBody } from '../http/app.ts';
 import { envelope, refusals } from '../http/schemas.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
-import { produceExtract } from './store.ts';
+import { ExtractProducer } from './store.ts';
 
 export const EXTRACT_PURPOSES = [...CONSUMER_PURPOSES, ...BUSINESS_PURPOSES] as const;
 
@@ -32,6 +32,7 @@ const ExtractRequestBody = Type.Object(
 type ExtractRequestBody = Static<typeof ExtractRequestBody>;
 
 export function extractRoutes(opts: { db: Database; environment: Environment }) {
+  const producer = new ExtractProducer(opts.db);
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: ExtractRequestBody }>(
       '/GetCreditRegisterExtract',
@@ -57,7 +58,7 @@ export function extractRoutes(opts: { db: Database; environment: Environment }) 
           const text = !parsed.ok ? 'Invalid personal identity code' : opts.environment === 'Test' ? 'Only test identity codes are accepted in the Test environment' : 'Test identity codes are not accepted in the Production environment';
           return reply.code(400).send(errorBody(request.id, [{ fieldName: 'request.idCode', errorCode: 'D04', errorDescription: text }]));
         }
-        const { content } = await produceExtract(opts.db, {
+        const { content } = await producer.produce({
           organisationId: request.caller!.organisation.id,
           request: {
             person: parsed.value.code,

@@ -1,5 +1,5 @@
 /**
- * Reading one person's data for an extract (a constant number of index lookups, one
+ * Reading persons' data for extracts (a constant number of index lookups per person, one
  * statement), and the disclosure log with its notification, written in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,63 +7,115 @@ import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest } from './content.ts';
 
-const READ_PERSON = `
-SELECT
+/** One statement reads any number of persons: per person a constant number of primary-key lookups. */
+const READ_PERSONS = `
+SELECT u.person,
   (SELECT coalesce(json_agg(json_build_object(
       'role', lp.role, 'lenderId', l.lender_id, 'loanType', l.loan_type, 'contractDate', l.contract_date,
       'currencyCode', l.currency_code, 'contract', l.contract, 'delays', l.delays,
       'lastPayment', (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1))
       ORDER BY l.contract_date, l.id), '[]'::json)
    FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id
-   WHERE lp.person = $1 AND l.status = 'Active') AS loans,
+   WHERE lp.person = u.person AND l.status = 'Active') AS loans,
   (SELECT coalesce(json_agg(json_build_object(
       'year', i.year, 'month', i.month, 'wagesGrossAmount', i.wages_gross_amount, 'wagesNetAmount', i.wages_net_amount,
       'benefitsGrossAmount', i.benefits_gross_amount, 'benefitsNetAmount', i.benefits_net_amount, 'accuracyDenied', i.accuracy_denied)
       ORDER BY i.year, i.month), '[]'::json)
    FROM income_months i
-   WHERE i.person = $1 AND (i.year, i.month) >= ($2::int, $3::int) AND (i.year, i.month) <= ($4::int, $5::int)) AS income,
+   WHERE i.person = u.person AND (i.year, i.month) >= ($2::int, $3::int) AND (i.year, i.month) <= ($4::int, $5::int)) AS income,
   (SELECT json_build_object('reason', b.reason, 'startDate', b.start_date, 'endDate', b.end_date)
-   FROM voluntary_bans b WHERE b.person = $1 AND b.start_date <= $6::date AND (b.end_date IS NULL OR b.end_date >= $6::date)) AS ban,
-  (SELECT s.date_of_death FROM persons s WHERE s.person = $1) AS "dateOfDeath"`;
+   FROM voluntary_bans b WHERE b.person = u.person AND b.start_date <= $6::date AND (b.end_date IS NULL OR b.end_date >= $6::date)) AS ban,
+  (SELECT s.date_of_death FROM persons s WHERE s.person = u.person) AS "dateOfDeath"
+FROM unnest($1::text[]) AS u(person)`;
 
-export { READ_PERSON as READ_PERSON_FOR_TEST };
+export { READ_PERSONS as READ_PERSON_FOR_TEST };
 
-export async function readExtractData(db: Queryable, person: string, today: string): Promise<ExtractData> {
+export async function readExtractData(db: Queryable, persons: string[], today: string): Promise<Map<string, ExtractData>> {
   const w = incomeWindow(today);
-  const { rows } = await db.query<ExtractData>(READ_PERSON, [
-    person, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today,
+  const { rows } = await db.query<ExtractData & { person: string }>(READ_PERSONS, [
+    persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today,
   ]);
-  return rows[0]!;
+  return new Map(rows.map(({ person, ...data }) => [person, data]));
+}
+
+export interface ExtractInput {
+  organisationId: number;
+  request: ExtractRequest;
 }
 
 /**
- * Produces an extract and logs it: who, when, purposes, lenderReference and the exact text
- * disclosed, plus the person's notification for tomorrow (at most one a day), in one
- * transaction. The text returned is the text logged.
+ * Produces extracts and logs them: who, when, purposes, lenderReference and the exact text
+ * disclosed, plus each person's notification for tomorrow (at most one a day), in one
+ * transaction for all the extracts given. The texts returned are the texts logged.
  */
-export async function produceExtract(
-  db: Database,
-  input: { organisationId: number; request: ExtractRequest },
-  now = new Date(),
-): Promise<{ extractReference: string; content: string }> {
+export async function produceExtracts(db: Database, inputs: ExtractInput[], now = new Date()): Promise<{ extractReference: string; content: string }[]> {
   const today = finnishDate(now);
-  const extractReference = randomUUID();
+  const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   return db.transaction(async (tx) => {
-    const data = await readExtractData(tx, input.request.person, today);
-    const content = JSON.stringify(buildExtract(data, input.request, { extractReference, createdAt: now, today }));
-    const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const data = await readExtractData(tx, [...new Set(inputs.map((i) => i.request.person))], today);
+    const produced = inputs.map((input) => {
+      const extractReference = randomUUID();
+      const content = JSON.stringify(buildExtract(data.get(input.request.person)!, input.request, { extractReference, createdAt: now, today }));
+      return { extractReference, content };
+    });
+    const log = inputs.map((input, i) => ({
+      extract_reference: produced[i]!.extractReference,
+      organisation_id: input.organisationId,
+      person: input.request.person,
+      purposes: input.request.purposes,
+      lender_reference: input.request.lenderReference ?? null,
+      content: produced[i]!.content,
+    }));
+    const perPerson = new Map<string, number>();
+    for (const input of inputs) perPerson.set(input.request.person, (perPerson.get(input.request.person) ?? 0) + 1);
     await tx.query(
       `WITH logged AS (
          INSERT INTO extracts (extract_reference, organisation_id, person, purposes, lender_reference, created_at, content)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING person)
-       INSERT INTO notification_outbox (person, notify_on)
-       SELECT person, $8::date FROM logged
-       WHERE NOT EXISTS (SELECT 1 FROM persons s WHERE s.person = logged.person AND s.notifications_off)
-       ON CONFLICT (person, notify_on) DO UPDATE SET extract_count = notification_outbox.extract_count + 1`,
-      [extractReference, input.organisationId, input.request.person, input.request.purposes, input.request.lenderReference ?? null, now, content, tomorrow],
+         SELECT x.extract_reference, x.organisation_id, x.person, ARRAY(SELECT jsonb_array_elements_text(x.purposes)), x.lender_reference, $2, x.content
+         FROM jsonb_to_recordset($1::jsonb) AS x(extract_reference uuid, organisation_id bigint, person text, purposes jsonb, lender_reference text, content text))
+       INSERT INTO notification_outbox (person, notify_on, extract_count)
+       SELECT u.person, $5::date, u.n FROM unnest($3::text[], $4::int[]) AS u(person, n)
+       WHERE NOT EXISTS (SELECT 1 FROM persons s WHERE s.person = u.person AND s.notifications_off)
+       ON CONFLICT (person, notify_on) DO UPDATE SET extract_count = notification_outbox.extract_count + EXCLUDED.extract_count`,
+      [JSON.stringify(log), now, [...perPerson.keys()], [...perPerson.values()], tomorrow],
     );
-    return { extractReference, content };
+    return produced;
   });
+}
+
+/**
+ * Group commit for extracts: requests that arrive while a transaction is in flight are
+ * produced and logged together in the next one, so many extracts share one durable commit.
+ * Each request is answered only after the transaction holding its log entry has committed.
+ */
+export class ExtractProducer {
+  private queue: { input: ExtractInput; resolve: (r: { extractReference: string; content: string }) => void; reject: (e: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly opts: { maxInFlight?: number; maxBatch?: number } = {},
+  ) {}
+
+  produce(input: ExtractInput): Promise<{ extractReference: string; content: string }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.queue.length === 0 || this.inFlight >= (this.opts.maxInFlight ?? 2)) return;
+    const batch = this.queue.splice(0, this.opts.maxBatch ?? 64);
+    this.inFlight++;
+    produceExtracts(this.db, batch.map((b) => b.input))
+      .then((results) => batch.forEach((b, i) => b.resolve(results[i]!)))
+      .catch((err: unknown) => batch.forEach((b) => b.reject(err)))
+      .finally(() => {
+        this.inFlight--;
+        this.next();
+      });
+  }
 }
 
 /** The invoice basis: extracts per lender in a month (yyyy-MM, Finnish time). */

@@ -241,3 +241,21 @@ test('the income feed API: income-feed permission, accepted and rejected months,
   const refused = await noPermission.post<{ errorResponses: { errorCode: string }[] }>('/IncomeFeed', { ...body(1), owner: ownerOf(bank.ref) });
   assert.equal(refused.body.errorResponses[0]!.errorCode, 'A22');
 });
+
+test('extracts of many concurrent requests share transactions, and each is logged exactly as sent', async () => {
+  const persons = Array.from({ length: 8 }, () => testPerson());
+  const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => extract(bankData, bank.ref, persons[i % 8]!, ['NewConsumerCredit'], `group-${i}`)));
+  assert.ok(responses.every((r) => r.status === 200));
+  const { rows } = await reg.register.db.query<{ ref: string; content: string; lenderReference: string }>(
+    'SELECT extract_reference::text AS ref, content, lender_reference AS "lenderReference" FROM extracts WHERE person = ANY($1::text[])', [persons]);
+  assert.equal(rows.length, 40);
+  const logged = new Map(rows.map((r) => [r.ref, r]));
+  for (const [i, res] of responses.entries()) {
+    const x = res.body.creditRegisterExtract;
+    const row = logged.get(x.extractReference)!;
+    assert.equal(row.lenderReference, `group-${i}`);
+    assert.equal(res.text.slice(res.text.indexOf('"creditRegisterExtract":') + 24, -1), row.content);
+  }
+  const outbox = await reg.register.db.query<{ n: number }>('SELECT sum(extract_count)::int AS n FROM notification_outbox WHERE person = ANY($1::text[])', [persons]);
+  assert.equal(outbox.rows[0]!.n, 40);
+});
