@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { finnishDate } from '../common/dates.ts';
 import { importIncome, type ImportProgress } from '../extract/income-import.ts';
-import { personCode, removeBan, setBan, setDateOfDeath, BAN_REASONS } from '../extract/persons.ts';
+import { personCode, removeBan, setBan, setDateOfDeath, setNotifications, BAN_REASONS } from '../extract/persons.ts';
 import { billing } from '../extract/store.ts';
 import { generate } from '../generate/generator.ts';
 import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
@@ -73,6 +73,17 @@ export function extractCommands(ctx: CliContext): Command[] {
     .action(async (o: DbOptions & { idCode: string; date: string; json?: boolean }) => {
       await withRegister(ctx, o, (r) => setDateOfDeath(r.db, personCode(o.idCode, r.environment), o.date));
       emit(io, o.json, { dateOfDeath: o.date }, `Recorded the date of death ${o.date}.`);
+    });
+
+  withDbOptions(person.command('notifications').description("switch a person's extract notifications off or back on (for the person, until the e-service does it)"))
+    .requiredOption('--id-code <code>', 'personal identity code')
+    .option('--off', 'no notifications of extracts')
+    .option('--on', 'notify of extracts, at most once a day (the default)')
+    .action(async (o: DbOptions & { idCode: string; off?: boolean; on?: boolean; json?: boolean }) => {
+      if (o.off === o.on) throw new UsageError('give exactly one of --off and --on');
+      const on = o.on === true;
+      await withRegister(ctx, o, (r) => setNotifications(r.db, personCode(o.idCode, r.environment), on));
+      emit(io, o.json, { notifications: on }, `Extract notifications switched ${on ? 'on' : 'off'}.`);
     });
 
   const bill = withDbOptions(new Command('billing').description('the invoice basis: extracts per lender in a month'))

@@ -69,6 +69,14 @@ export async function removeBan(db: Database, person: string, by: string): Promi
   });
 }
 
+/** Switches a person's extract notifications off or back on (extract.md: "a person can switch notifications off"). */
+export async function setNotifications(db: Queryable, person: string, on: boolean): Promise<void> {
+  await db.query(
+    `INSERT INTO persons (person, notifications_off) VALUES ($1, $2) ON CONFLICT (person) DO UPDATE SET notifications_off = EXCLUDED.notifications_off`,
+    [person, !on],
+  );
+}
+
 export async function setDateOfDeath(db: Queryable, person: string, dateOfDeath: string | null): Promise<void> {
   const d = dateOfDeath === null ? null : date(dateOfDeath, '--date');
   await db.query(

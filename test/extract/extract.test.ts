@@ -173,6 +173,20 @@ test('two concurrent extracts are both logged; the person gets one notification 
   assert.ok(outbox.rows[0]!.notifyOn > finnishDate(), 'sent the day after');
 });
 
+test('a person who switched notifications off gets none, but every extract is still logged; switched on again, notified', async () => {
+  const p = testPerson();
+  assert.equal((await reg.cli(['person', 'notifications', '--id-code', p, '--off'])).exitCode, 0);
+  assert.equal((await extract(bankData, bank.ref, p)).status, 200);
+  const count = async (table: string) => (await reg.register.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE person = $1`, [p])).rows[0]!.n;
+  assert.equal(await count('extracts'), 1);
+  assert.equal(await count('notification_outbox'), 0);
+  assert.equal((await reg.cli(['person', 'notifications', '--id-code', p, '--on'])).exitCode, 0);
+  assert.equal((await extract(bankData, bank.ref, p)).status, 200);
+  assert.equal(await count('extracts'), 2);
+  assert.equal(await count('notification_outbox'), 1);
+  assert.equal((await reg.cli(['person', 'notifications', '--id-code', p])).exitCode, 2, 'neither --on nor --off');
+});
+
 test('a person with no loans gets a valid, empty extract, and it is logged', async () => {
   const p = testPerson();
   const res = await extract(bankData, bank.ref, p);
