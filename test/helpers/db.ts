@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Database } from '../../src/db/database.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
@@ -113,4 +113,14 @@ export async function createTestDatabaseUrl(): Promise<{ url: string; drop(): Pr
   const name = `c_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   return { url: pgUrl(name), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Counts every SQL statement sent, inside transactions too. */
+export function counting(db: Database): { db: Database; count: () => number } {
+  let n = 0;
+  const wrap = (q: Queryable): Queryable => ({
+    query: (sql, params) => (n++, q.query(sql, params)),
+    exec: (sql) => (n++, q.exec(sql)),
+  });
+  return { db: { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))) }, count: () => n };
 }

@@ -5,11 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database, Queryable } from '../../src/db/database.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { processBatch } from '../../src/reporting/processor.ts';
 import { receiveBatch } from '../../src/reporting/store.ts';
-import { createTestDatabaseUrl } from '../helpers/db.ts';
+import { counting, createTestDatabaseUrl } from '../helpers/db.ts';
 import { startTestRegister, uniqueBusinessId, type TestRegister } from '../helpers/register.ts';
 import { batchRequest, lumpSumLoan, waitForBatch } from '../helpers/reports.ts';
 
@@ -18,16 +17,6 @@ before(async () => {
   reg = await startTestRegister();
 });
 after(() => reg.close());
-
-/** Counts every SQL statement sent, inside transactions too. */
-function counting(db: Database): { db: Database; count: () => number } {
-  let n = 0;
-  const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => (n++, q.query(sql, params)),
-    exec: (sql) => (n++, q.exec(sql)),
-  });
-  return { db: { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))) }, count: () => n };
-}
 
 async function statementsFor(size: number, op: 'AddLoans' | 'Repayments', lenderId: number, loans: Record<string, unknown>[]) {
   const reports = op === 'AddLoans' ? loans : loans.map((l, i) => ({ reportReference: `p${i}`, loanNumber: l.loanNumber, loanType: 'LumpSumLoan', lumpSumLoanRepayment: { paymentDate: '2025-05-05', balance: 100, amortizationPaid: 1, interestPaid: 1 } }));
