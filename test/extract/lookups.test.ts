@@ -31,7 +31,7 @@ async function personWithLoans(n: number): Promise<string> {
 
 async function statementsFor(persons: string[]): Promise<number> {
   const c = counting(reg.register.db);
-  const produced = await produceExtracts(c.db, persons.map((person) => ({ organisationId: bankId, request: { person, purposes: ['NewConsumerCredit'] } })));
+  const produced = await produceExtracts(c.db, persons.map((person) => ({ organisationId: bankId, request: { person, purposes: ['NewConsumerCredit'], owner: { idCodeType: 'BusinessId', idCode: bank.ref.idCode } } })));
   assert.equal(produced.length, persons.length);
   return c.count();
 }
