@@ -26,6 +26,8 @@ export interface RegisterConfig {
   maxReportsPerBatch: number;
   /** Connections to PostgreSQL per register process. */
   databasePoolSize: number;
+  /** Requests a second per organisation (0: no limit) and the burst allowed after a quiet spell (A50). */
+  rateLimit: { perSecond: number; burst: number };
 }
 
 export interface ConfigInput {
@@ -42,6 +44,12 @@ export interface ConfigInput {
 
 export class ConfigError extends Error {}
 
+function nonNegative(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number ≥ 0, not "${value}"`);
+  return n;
+}
+
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
   const dataDir = resolve(input.dataDir ?? env.PCR_DATA_DIR ?? './data');
   const environment = input.environment ?? env.PCR_ENVIRONMENT;
@@ -57,6 +65,9 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const tlsCertFile = input.tlsCert ?? env.PCR_TLS_CERT;
   const tlsKeyFile = input.tlsKey ?? env.PCR_TLS_KEY;
   if (!!tlsCertFile !== !!tlsKeyFile) throw new ConfigError('--tls-cert and --tls-key go together');
+  const perSecond = nonNegative('PCR_RATE_LIMIT', env.PCR_RATE_LIMIT ?? '200');
+  const burst = nonNegative('PCR_RATE_BURST', env.PCR_RATE_BURST ?? String(Math.max(1, perSecond * 2)));
+  if (perSecond > 0 && burst < 1) throw new ConfigError('PCR_RATE_BURST must be at least 1');
   return {
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
@@ -72,5 +83,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     logLevel: env.PCR_LOG_LEVEL ?? 'info',
     maxReportsPerBatch: Number(env.PCR_MAX_REPORTS_PER_BATCH ?? 100_000),
     databasePoolSize: Number(env.PCR_DATABASE_POOL_SIZE ?? 20),
+    rateLimit: { perSecond, burst },
   };
 }

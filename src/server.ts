@@ -7,6 +7,7 @@ import { reportingRoutes } from './reporting/routes.ts';
 import { extractRoutes } from './extract/routes.ts';
 import { incomeRoutes } from './extract/income-routes.ts';
 import { TrustStore } from './access/trust.ts';
+import { RateLimiter } from './access/rate-limit.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
 import type { Register } from './register.ts';
@@ -28,6 +29,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   const app = await buildApp({
     environment: register.environment,
     trust,
+    rateLimiter: new RateLimiter(register.config.rateLimit),
     logger,
     ...(opts.tls === false
       ? {}

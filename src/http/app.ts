@@ -16,6 +16,7 @@ import { ExactNumber } from '../common/decimal.ts';
 import { collectSchemaKeys, parseRequestJson } from './json-body.ts';
 import { checkCertificateFits, checkOwner, checkPermission, type ExtractPurpose, type Operation } from '../access/policy.ts';
 import type { Caller, TrustStore } from '../access/trust.ts';
+import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Environment } from '../access/pki.ts';
 import type { OrganisationId } from './schemas.ts';
 import { isValidDate, isValidDateTime } from '../common/dates.ts';
@@ -38,6 +39,8 @@ declare module 'fastify' {
 export interface AppOptions {
   environment: Environment;
   trust: TrustStore;
+  /** Requests a second per organisation (A50); absent: no limit. */
+  rateLimiter?: RateLimiter;
   logger: Logger;
   /** TLS identity of the server and the CA whose certificates clients present. Absent: plain HTTP (inject-only use). */
   tls?: { certPem: string; keyPem: string; clientCaPem: string };
@@ -212,6 +215,11 @@ async function buildFastify(opts: AppOptions) {
     const caller = await opts.trust.authenticate(request.raw.socket as TLSSocket);
     request.caller = caller;
     checkCertificateFits(caller, operation, opts.environment);
+    // Before the body is read: a refused request costs the register next to nothing.
+    const rate = opts.rateLimiter?.take(caller.organisation.idCode);
+    if (rate && !rate.allowed) {
+      throw new RegisterError('A50', `Too many requests from this organisation; retry after ${rate.retryAfterSeconds} s`, undefined, { 'Retry-After': String(rate.retryAfterSeconds) });
+    }
   });
 
   // The envelope: the environment (A20), the owner (A21) and the data permission (A22), after the schema check.
