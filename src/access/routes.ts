@@ -53,7 +53,7 @@ export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
           tags: ['certificates'],
           summary: 'Renew the calling certificate (mutual TLS), no earlier than 60 days before it expires',
           body: RenewRequest,
-          response: { 200: CertificateAnswer, ...refusals(400, 401, 403) },
+          response: { 200: CertificateAnswer, ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -68,7 +68,7 @@ export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
           tags: ['certificates'],
           summary: 'The organisation, certificate and data permissions of the calling client certificate (our design)',
           security: [{ mutualTLS: [] }],
-          response: { ...refusals(401, 403) },
+          response: { ...refusals(401, 403, 429) },
         },
       },
       async (request) => {

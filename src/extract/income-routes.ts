@@ -35,7 +35,7 @@ export function incomeRoutes(opts: { db: Database; environment: Environment; max
           tags: ['income feed'],
           summary: 'Monthly income summaries per person (our design); a later one for the same person and month replaces the earlier',
           body: IncomeFeedBody,
-          response: { ...refusals(400, 401, 403, 413) },
+          response: { ...refusals(400, 401, 403, 413, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

@@ -46,7 +46,7 @@ export function extractRoutes(opts: { db: Database; environment: Environment }) 
           summary: 'A credit register extract on a person: every active loan and guarantee from every lender, a summary, twelve months of income, any voluntary ban',
           description: 'Every extract is logged with exactly what was disclosed, charged to the requesting organisation and shown to the person.',
           body: ExtractRequestBody,
-          response: { ...refusals(400, 401, 403) },
+          response: { ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

@@ -42,7 +42,9 @@ export function reportingRoutes(opts: ReportingOptions) {
       const operation = request.routeOptions.config.operation;
       if (!request.caller || typeof reference !== 'string' || !BATCH_REFERENCE.test(reference) || !operation) return;
       const refusal = toRegisterError(error);
-      if (refusal.code === 'A30' || refusal.code === 'A99') return; // the reference belongs to an accepted batch / nothing was decided
+      // A30: the reference belongs to an accepted batch; A99: nothing was decided; A50: a flood of
+      // requests must not become a flood of writes (the client has its 429 and Retry-After).
+      if (refusal.code === 'A30' || refusal.code === 'A99' || refusal.code === 'A50') return;
       await recordRefusal(opts.db, request.caller.organisation.id, operation, reference, refusal.errors).catch((err: Error) =>
         request.log.error({ err }, 'could not record the refusal'),
       );
@@ -66,7 +68,7 @@ export function reportingRoutes(opts: ReportingOptions) {
             description: 'Answered 202 once the batch is stored; the reports are processed after that. Follow with GetBatchStatus.',
             headers: BatchHeaders,
             body: batchBody(operation),
-            response: { 202: BatchAccepted, ...refusals(400, 401, 403, 409, 413, 415) },
+            response: { 202: BatchAccepted, ...refusals(400, 401, 403, 409, 413, 415, 429) },
             security: [{ mutualTLS: [] }],
           },
         },
@@ -103,7 +105,7 @@ export function reportingRoutes(opts: ReportingOptions) {
           tags: ['reporting'],
           summary: 'How a batch went',
           body: GetBatchStatusRequest,
-          response: { 200: BatchStatusAnswer, ...refusals(400, 401, 403) },
+          response: { 200: BatchStatusAnswer, ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -124,7 +126,7 @@ export function reportingRoutes(opts: ReportingOptions) {
           summary: 'The loan as the register holds it now',
           description: "A loan of another lender, or no such loan: 404 with D03 (never a hint that another lender has it).",
           body: GetLoanRequest,
-          response: { ...refusals(400, 401, 403, 404) },
+          response: { ...refusals(400, 401, 403, 404, 429) },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -151,7 +153,7 @@ export function reportingRoutes(opts: ReportingOptions) {
             tags: ['test environment'],
             summary: "Deletes the calling lender's own test data (Test environment only; our design)",
             body: EnvelopeOnly,
-            response: { ...refusals(400, 401, 403) },
+            response: { ...refusals(400, 401, 403, 429) },
             security: [{ mutualTLS: [] }],
           },
         },

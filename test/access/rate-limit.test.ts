@@ -54,6 +54,8 @@ test('over the limit → 429 A50 with Retry-After, nothing stored; other organis
   assert.equal(res.headers['x-correlation-id'], refusal.correlationId);
   const stored = await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM batches WHERE batch_reference = $1', [reference]);
   assert.equal(stored.rows[0]!.n, 0, 'a refused batch is not stored');
+  const remembered = await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM batch_refusals WHERE batch_reference = $1', [reference]);
+  assert.equal(remembered.rows[0]!.n, 0, 'nor remembered as a refusal: a flood of requests is no flood of writes');
   assert.equal((await other.client.get('/whoami')).status, 200, 'another organisation is not limited by this one');
   const data = await reg.client(bank.ref, 'data-use');
   assert.equal((await data.get('/whoami')).status, 429, "the organisation's other certificates share its allowance");
