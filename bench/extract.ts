@@ -6,9 +6,13 @@
  *
  *   npm run bench -- extract                       (BENCH_PERSONS=5500000 for national scale;
  *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY)
+ *
+ * BENCH_KEEP_DATA=dir keeps the loaded register (PostgreSQL cluster, CA, the lender's
+ * certificates, the load figures) in dir, and a later run with the same dir and
+ * BENCH_PERSONS measures again without loading: national-scale data loads in ~45 minutes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -57,13 +61,34 @@ async function load(client: HttpsJsonClient, total: number, concurrency: number)
 
 async function main() {
   console.log(`# extract benchmark: ${fmt(PERSONS)} persons, ${fmt(REQUESTS)} extracts at concurrency ${CONCURRENCY}, PostgreSQL, mutual TLS, 2 cores`);
-  const pgc = await cluster();
+  const keep = process.env.BENCH_KEEP_DATA;
+  // A kept directory without its load record holds an interrupted load: start it afresh.
+  if (keep && !existsSync(join(keep, 'loaded.json'))) rmSync(keep, { recursive: true, force: true });
+  const pgc = await cluster(keep ? join(keep, 'pg') : undefined);
   const work = mkdtempSync(join(tmpdir(), 'pcr-bench-extract-'));
-  const caDir = join(work, 'ca');
+  const caDir = keep ? join(keep, 'ca') : join(work, 'ca');
   const gen = join(work, 'generated');
+  const loadedFile = keep ? join(keep, 'loaded.json') : undefined;
   let server: Awaited<ReturnType<typeof serve>> | undefined;
   let fixed: ReturnType<typeof spawn> | undefined;
   try {
+    type Loaded = { persons: number; ids: Awaited<ReturnType<typeof lender>>; summary: string };
+    const kept = loadedFile && existsSync(loadedFile) ? (JSON.parse(readFileSync(loadedFile, 'utf8')) as Loaded) : undefined;
+    if (kept && kept.persons !== PERSONS) throw new Error(`${keep} holds ${kept.persons} persons, not BENCH_PERSONS=${PERSONS}`);
+    const { ids, summary } = kept ?? (await loadRegister());
+    if (kept) console.log(`# reusing the register loaded in ${keep}\n${summary}`);
+    await measure(ids);
+  } finally {
+    await server?.stop();
+    if (fixed) {
+      fixed.kill('SIGTERM');
+      await new Promise((r) => fixed!.once('exit', r));
+    }
+    pgc.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  async function loadRegister() {
     console.log('# loading');
     const loadStart = performance.now();
     const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(PERSONS), '--seed', '1', '--out', gen, '--split-by-lender', '--json'])) as { loans: number; repayments: number; incomeMonths: number });
@@ -96,9 +121,20 @@ async function main() {
     const size = await client.query<{ size: string; loans: string; income: string }>(
       `SELECT pg_size_pretty(pg_database_size(current_database())) AS size, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM income_months) AS income`);
     await client.end();
-    console.log(`  loaded in ${(loadSeconds / 60).toFixed(1)} min: ${fmt(Number(size.rows[0]!.loans))} loans, ${fmt(Number(size.rows[0]!.income))} income months, database ${size.rows[0]!.size}`);
+    const summary = `  loaded in ${(loadSeconds / 60).toFixed(1)} min: ${fmt(Number(size.rows[0]!.loans))} loans, ${fmt(Number(size.rows[0]!.income))} income months, database ${size.rows[0]!.size}`;
+    console.log(summary);
+    await server.stop();
+    server = undefined;
+    if (loadedFile) {
+      mkdirSync(keep!, { recursive: true });
+      writeFileSync(loadedFile, JSON.stringify({ persons: PERSONS, ids, summary }));
+    }
+    return { ids, summary };
+  }
 
+  async function measure(ids: Awaited<ReturnType<typeof lender>>) {
     console.log('# extracts');
+    server = await serve(pgc.url, caDir);
     const extractClient = new HttpsJsonClient(server.url, ids['data-use'], { maxSockets: CONCURRENCY });
     await load(extractClient, Math.min(2000, REQUESTS), CONCURRENCY); // warm-up
     const real = await load(extractClient, REQUESTS, CONCURRENCY);
@@ -136,14 +172,6 @@ async function main() {
     line('  baseline: same stack, fixed body', { ...base, meanBytes: body.length });
     console.log(`  ratio extract / baseline: ${(real.perSecond / base.perSecond).toFixed(3)}   (targets: ≥ 1 000/s, p99 ≤ 20 ms)`);
     if (real.failures > 0) process.exitCode = 1;
-  } finally {
-    await server?.stop();
-    if (fixed) {
-      fixed.kill('SIGTERM');
-      await new Promise((r) => fixed!.once('exit', r));
-    }
-    pgc.stop();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

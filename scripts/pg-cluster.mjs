@@ -2,7 +2,7 @@
 // PostgreSQL server binaries (installed from Debian's packages when missing). PostgreSQL refuses
 // to run as root, so as root the cluster belongs to the `postgres` user (created if missing).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,10 +59,12 @@ export async function freePort() {
  * Starts a cluster; returns its URL (database `postgres`, user `postgres`, trust auth on loopback) and stop().
  * `tuning` adds server settings (-c name=value).
  */
-export async function startCluster({ tuning = {}, label = 'pcr-pg' } = {}) {
+export async function startCluster({ tuning = {}, label = 'pcr-pg', keepDir } = {}) {
   const bin = ensureBinaries();
   const user = runAsUser();
-  const dir = mkdtempSync(join(tmpdir(), `${label}-`));
+  // keepDir: a cluster that outlives the run (made there if missing, reused if present, never deleted).
+  const dir = keepDir ?? mkdtempSync(join(tmpdir(), `${label}-`));
+  mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o700);
   if (user) {
     const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
@@ -70,7 +72,9 @@ export async function startCluster({ tuning = {}, label = 'pcr-pg' } = {}) {
     chownSync(dir, uid, gid);
   }
   const data = join(dir, 'data');
-  run(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    run(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+  }
   const port = await freePort();
   const settings = { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: dir, max_connections: '200', ...tuning };
   const opts = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
@@ -84,7 +88,7 @@ export async function startCluster({ tuning = {}, label = 'pcr-pg' } = {}) {
       try {
         run(user, join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        if (!keepDir) rmSync(dir, { recursive: true, force: true });
       }
     },
   };
