@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
+import { unpackContract } from '../reporting/packed-contract.ts';
 import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest } from './content.ts';
 
 /** One statement reads any number of persons: per person a constant number of primary-key lookups. */
@@ -35,6 +36,8 @@ export async function readExtractData(db: Queryable, persons: string[], today: s
   const { rows } = await db.query<ExtractData & { person: string }>(READ_PERSONS, [
     persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today,
   ]);
+  // A contract comes as bytea's hex text inside the JSON (packed-contract.ts).
+  for (const row of rows) for (const loan of row.loans) loan.contract = unpackContract(loan.contract as unknown as string);
   return new Map(rows.map(({ person, ...data }) => [person, data]));
 }
 

@@ -10,6 +10,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
 import { collectSchemaKeys, parseRequestJson } from '../http/json-body.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
+import { packContractHex, unpackContract } from './packed-contract.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
 const BATCH_NAMES = new Map<string, string>();
@@ -17,8 +18,8 @@ for (const op of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) collectSchem
 import { applyBatch, type LoanState } from './apply.ts';
 import type { BatchOperation } from './schemas.ts';
 
-/** A loan as read from its table: the state apply.ts works on, with its id. */
-type LoanRow = Omit<LoanState, 'dirty' | 'partiesChanged'> & { id: number };
+/** A loan as read from its table (the contract still packed): the state apply.ts works on, with its id. */
+type LoanRow = Omit<LoanState, 'dirty' | 'partiesChanged' | 'contract'> & { id: number; contract: Uint8Array };
 
 const LOAN_COLUMNS = `id, lender_id AS "lenderId", loan_number_type AS "loanNumberType", loan_number AS "loanNumber", loan_type AS "loanType",
   currency_code AS "currencyCode", contract_date AS "contractDate", status, end_date AS "endDate",
@@ -54,9 +55,10 @@ export async function processBatch(db: Database, batchId: number, opts: { enviro
     const loans = new Map<string, LoanState>();
     const transferable = new Map<string, LoanState>();
     for (const row of loanRows.rows) {
+      const loan: LoanState = { ...row, contract: unpackContract(row.contract) };
       // Ordered so that an ended, transferred loan (the latest) wins over others with the number.
-      if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, { ...row });
-      else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, { ...row });
+      if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, loan);
+      else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, loan);
     }
     const existingPayments = new Set<string>();
     if (batch.operation === 'Repayments' && loans.size > 0) {
@@ -91,14 +93,14 @@ function loanRecords(loans: LoanState[]): string {
       status: l.status,
       end_date: l.endDate,
       transferred: l.transferredToAnotherLender,
-      contract: l.contract,
+      contract: packContractHex(l.contract),
       delays: l.delays,
     })),
   );
 }
 
 const LOAN_RECORD = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
-  contract_date date, status text, end_date date, transferred boolean, contract jsonb, delays jsonb)`;
+  contract_date date, status text, end_date date, transferred boolean, contract bytea, delays jsonb)`;
 
 async function writeResult(tx: Queryable, batchId: number, result: ReturnType<typeof applyBatch>, reports: { seq: number; payload: Record<string, unknown> }[]): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);

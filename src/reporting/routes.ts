@@ -11,6 +11,7 @@ import {
   BATCH_OPERATIONS, BATCH_REFERENCE_PATTERN, BatchAccepted, batchBody, BatchHeaders, BatchStatusAnswer, EnvelopeOnly,
   GetBatchStatusRequest, GetLoanRequest, type BatchOperation,
 } from './schemas.ts';
+import { unpackContract } from './packed-contract.ts';
 import { batchStatus, receiveBatch, recordRefusal, resetTestData } from './store.ts';
 
 export interface ReportingOptions {
@@ -132,7 +133,7 @@ export function reportingRoutes(opts: ReportingOptions) {
       },
       async (request, reply) => {
         const { loanNumber } = request.body as { loanNumber: { number: string } };
-        const { rows } = await opts.db.query<LoanViewRow>(
+        const { rows } = await opts.db.query<Omit<LoanViewRow, 'contract'> & { contract: Uint8Array }>(
           `SELECT ${LOAN_VIEW_COLUMNS} FROM loans l WHERE l.lender_id = $1 AND l.loan_number = $2 AND l.status <> 'Cancelled'`,
           [request.caller!.organisation.id, loanNumber.number],
         );
@@ -140,7 +141,7 @@ export function reportingRoutes(opts: ReportingOptions) {
           request.errorCode = 'D03';
           return reply.code(404).send(errorBody(request.id, [{ fieldName: 'loanNumber', errorCode: 'D03', errorDescription: 'No such loan for this lender' }]));
         }
-        return { statusMessage: 'The request succeeded', correlationId: request.id, loan: loanView(rows[0]) };
+        return { statusMessage: 'The request succeeded', correlationId: request.id, loan: loanView({ ...rows[0], contract: unpackContract(rows[0].contract) }) };
       },
     );
 

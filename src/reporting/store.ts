@@ -7,6 +7,7 @@ import { RegisterError } from '../common/errors.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { ErrorResponse } from '../common/errors.ts';
 import type { BatchOperation, BatchStatus } from './schemas.ts';
+import { packContractHex, unpackContract } from './packed-contract.ts';
 
 export interface ReceivedBatch {
   id: number;
@@ -112,4 +113,31 @@ export async function resetTestData(db: Database, organisationId: number): Promi
     await tx.query('DELETE FROM batch_refusals WHERE organisation_id = $1', [organisationId]);
     return { loans: loans.rowCount, batches: batches.rowCount };
   });
+}
+
+/**
+ * Packs contracts still in the plain format (migration 0004 left existing loans so) in
+ * transactions of `batchSize` loans, in id order; safe to stop and run again.
+ */
+export async function packPlainContracts(db: Database, opts: { batchSize?: number; onProgress?: (packed: number) => void } = {}): Promise<{ packed: number }> {
+  let after = 0;
+  let packed = 0;
+  for (;;) {
+    const done = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number; contract: Uint8Array }>(
+        `SELECT id, contract FROM loans WHERE id > $1 AND get_byte(contract, 0) = 0 ORDER BY id LIMIT $2 FOR UPDATE`,
+        [after, opts.batchSize ?? 10_000],
+      );
+      if (rows.length === 0) return true;
+      await tx.query(
+        `UPDATE loans SET contract = decode(x.packed, 'hex') FROM unnest($1::bigint[], $2::text[]) AS x(id, packed) WHERE loans.id = x.id`,
+        [rows.map((r) => r.id), rows.map((r) => packContractHex(unpackContract(r.contract)).slice(2))],
+      );
+      after = Number(rows.at(-1)!.id);
+      packed += rows.length;
+      return false;
+    });
+    opts.onProgress?.(packed);
+    if (done) return { packed };
+  }
 }

@@ -57,3 +57,39 @@ test('a failing migration leaves the database as it was', async () => {
     await db.close();
   }
 });
+
+test('0004: jsonb contracts of an older register become plain (format 0), read the same, and pcr loans pack packs them', async () => {
+  const { packPlainContracts } = await import('../../src/reporting/store.ts');
+  const { unpackContract } = await import('../../src/reporting/packed-contract.ts');
+  const db = await openEmptyDatabase();
+  try {
+    await migrate(db, loadMigrations().filter((m) => m.version < 4));
+    const org = await db.query<{ id: number }>(`INSERT INTO organisations (id_code_type, id_code, name, roles) VALUES ('BusinessId', '1234567-1', 'Old Bank', '{lender}') RETURNING id`);
+    const contracts = [1, 2, 3].map((i) => ({
+      loanType: 'LumpSumLoan', contractDate: '2024-01-0' + i, currencyCode: 'EUR',
+      borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: '010190-923E' }],
+      consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit' },
+      lumpSumLoan: { amountIssued: 1000 * i + 0.1, balance: 999999999999.99 },
+    }));
+    for (const [i, c] of contracts.entries()) {
+      await db.query(
+        `INSERT INTO loans (lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, contract)
+         VALUES ($1, 'Other', $2, 'LumpSumLoan', 'EUR', $3, 'Active', $4::jsonb)`,
+        [org.rows[0]!.id, `old-${i}`, c.contractDate, JSON.stringify(c)],
+      );
+    }
+    assert.deepEqual((await migrate(db)).applied, loadMigrations().filter((m) => m.version >= 4).map((m) => m.version));
+    const stored = async () => (await db.query<{ contract: Uint8Array }>('SELECT contract FROM loans ORDER BY id')).rows.map((r) => r.contract);
+    const plain = await stored();
+    assert.deepEqual(plain.map((b) => b[0]), [0, 0, 0]);
+    assert.deepEqual(plain.map(unpackContract), contracts);
+
+    assert.deepEqual(await packPlainContracts(db, { batchSize: 2 }), { packed: 3 });
+    const packed = await stored();
+    assert.deepEqual(packed.map((b) => b[0]), [1, 1, 1]);
+    assert.deepEqual(packed.map(unpackContract), contracts);
+    assert.deepEqual(await packPlainContracts(db), { packed: 0 });
+  } finally {
+    await db.close();
+  }
+});

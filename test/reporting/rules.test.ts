@@ -8,6 +8,7 @@ import { organisationRef, type OrganisationRef } from '../../src/access/organisa
 import type { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { makePersonalIdentityCode } from '../../src/identity/personal-identity-code.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { finnishDate } from '../../src/common/dates.ts';
 import { leasingContract, lumpSumLoan, newLoanNumber, rejectedCodes, report, runningAccountLoan, testPerson, type Json } from '../helpers/reports.ts';
 
 let reg: TestRegister;
@@ -22,7 +23,8 @@ const future = () => {
   const d = new Date(Date.now() + 5 * 86_400_000);
   return d.toISOString().slice(0, 10);
 };
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+// Days before the register's today, which is the date in Finland (between 22:00 and 24:00 UTC a day ahead of UTC).
+const daysAgo = (n: number) => new Date(Date.parse(`${finnishDate()}T12:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 
 /** Sends [bad, good] and expects the bad one rejected with exactly `code`, the good one accepted. */
 async function rule(code: string, bad: Json, good: Json, op: 'AddLoans' | 'UpdateLoans' | 'Repayments' | 'DelayedRepayments' | 'TerminateLoans' = 'AddLoans', who = lender) {
