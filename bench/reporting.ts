@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { packContractHex } from '../src/reporting/packed-contract.ts';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { HttpsJsonClient } from '../src/common/https-client.ts';
@@ -119,7 +120,8 @@ async function main() {
     const copyLoans = await copyBaseline(pgc.url, 'loans', (i) => {
       const l = loan(i);
       const { reportReference: _r, loanNumber: _n, ...contract } = l;
-      return `1\tOther\t${l.loanNumber.number}\tLumpSumLoan\tEUR\t2024-05-01\tActive\t${esc(contract)}\n`;
+      // Contracts are stored packed (reporting/packed-contract.ts): bytea hex, its backslash escaped for COPY.
+      return `1\tOther\t${l.loanNumber.number}\tLumpSumLoan\tEUR\t2024-05-01\tActive\t\\\\${packContractHex(contract as never).slice(1)}\n`;
     });
     const copyPayments = await copyBaseline(pgc.url, 'payments', (i) => `${i + 1}\t2026-10-31\t${esc(repayment(i).lumpSumLoanRepayment)}\n`);
 

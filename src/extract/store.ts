@@ -108,7 +108,7 @@ export class ExtractProducer {
   }
 
   private next(): void {
-    if (this.queue.length === 0 || this.inFlight >= (this.opts.maxInFlight ?? 2)) return;
+    if (this.queue.length === 0 || this.inFlight >= (this.opts.maxInFlight ?? 4)) return;
     const batch = this.queue.splice(0, this.opts.maxBatch ?? 64);
     this.inFlight++;
     produceExtracts(this.db, batch.map((b) => b.input))
