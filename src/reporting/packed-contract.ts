@@ -52,6 +52,3 @@ export function unpackContract(packed: Uint8Array | string): StoredContract {
       throw new Error(`Unknown packed contract format ${bytes[0]}`);
   }
 }
-
-/** Whether a stored contract is in the plain format (waiting for `pcr loans pack`). */
-export const isPlain = (packed: Uint8Array) => packed[0] === PLAIN;
