@@ -40,6 +40,17 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 /** The production back end: a connection pool to a PostgreSQL server. */
 export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database & { pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
+  // An idle connection the server ends (a restart, pg_terminate_backend, a failover) is an
+  // 'error' on the pool; unhandled it would end the whole process. The pool has already
+  // discarded that connection and the next query opens a new one, so it is only reported.
+  pool.on('error', (err) => process.emitWarning(`An idle PostgreSQL connection was closed by the server: ${err.message}`, 'DatabaseConnectionWarning'));
+  // pool.end() resolves before the connections it closes have gone; close() waits for them,
+  // so whoever drops or stops the database next does not cut them mid-close.
+  const open = new Set<pg.Client>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+  });
   // Fail fast with a clear message when the server cannot be reached.
   const probe = await pool.connect();
   probe.release();
@@ -62,6 +73,10 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
         client.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      const closing = [...open].map((client) => new Promise((resolve) => client.once('end', resolve)));
+      await pool.end();
+      await Promise.all(closing);
+    },
   };
 }
