@@ -13,8 +13,8 @@ export const BIN = new URL('../bin/pcr.mjs', import.meta.url).pathname;
 export const PG_SETTINGS = { shared_buffers: '2GB', max_wal_size: '16GB', checkpoint_timeout: '30min', wal_compression: 'on' };
 
 /** A throwaway cluster, or with keepDir one that outlives the run and is reused by the next. */
-export async function cluster(keepDir?: string): Promise<{ url: string; stop(): void }> {
-  return startCluster({ tuning: PG_SETTINGS, label: 'pcr-bench-pg', ...(keepDir ? { keepDir } : {}) });
+export async function cluster(keepDir?: string, tuning: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {
+  return startCluster({ tuning: { ...PG_SETTINGS, ...tuning }, label: 'pcr-bench-pg', ...(keepDir ? { keepDir } : {}) });
 }
 
 export function run(args: string[], env: Record<string, string> = {}): Promise<string> {

@@ -5,7 +5,8 @@
  * baseline in the same run: the same HTTP stack answering a fixed JSON body of the same size.
  *
  *   npm run bench -- extract                       (BENCH_PERSONS=5500000 for national scale;
- *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY)
+ *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY,
+ *                                                   BENCH_SHARED_BUFFERS)
  *
  * BENCH_KEEP_DATA=dir keeps the loaded register (PostgreSQL cluster, CA, the lender's
  * certificates, the load figures) in dir, and a later run with the same dir and
@@ -24,6 +25,12 @@ const PERSONS = Number(process.env.BENCH_PERSONS ?? 200_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BANK = '1234567-1';
+/**
+ * BENCH_SHARED_BUFFERS (e.g. 16GB) sizes PostgreSQL's own cache to hold what an extract reads,
+ * as docs/operations.md advises for a register's database server, and prewarms into it;
+ * without it the cluster has 2 GB and the rest is served from the operating system's cache.
+ */
+const SHARED_BUFFERS = process.env.BENCH_SHARED_BUFFERS;
 
 async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -73,7 +80,7 @@ async function prewarm(url: string) {
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
     const t0 = performance.now();
     const { rows } = await client.query<{ relname: string; size: string }>(
-      `SELECT r AS relname, pg_size_pretty(pg_relation_size(r::regclass)) AS size, pg_prewarm(r::regclass, 'read') AS blocks FROM unnest($1::text[]) AS r`, [EXTRACT_RELATIONS]);
+      `SELECT r AS relname, pg_size_pretty(pg_relation_size(r::regclass)) AS size, pg_prewarm(r::regclass, $2) AS blocks FROM unnest($1::text[]) AS r`, [EXTRACT_RELATIONS, SHARED_BUFFERS ? 'buffer' : 'read']);
     const total = await client.query<{ size: string }>(`SELECT pg_size_pretty(sum(pg_relation_size(r::regclass))) AS size FROM unnest($1::text[]) AS r`, [EXTRACT_RELATIONS]);
     console.log(`  prewarmed what an extract reads (${total.rows[0]!.size}: ${rows.map((r) => `${r.relname} ${r.size}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
@@ -86,7 +93,7 @@ async function main() {
   const keep = process.env.BENCH_KEEP_DATA;
   // A kept directory without its load record holds an interrupted load: start it afresh.
   if (keep && !existsSync(join(keep, 'loaded.json'))) rmSync(keep, { recursive: true, force: true });
-  const pgc = await cluster(keep ? join(keep, 'pg') : undefined);
+  const pgc = await cluster(keep ? join(keep, 'pg') : undefined, SHARED_BUFFERS ? { shared_buffers: SHARED_BUFFERS } : {});
   const work = mkdtempSync(join(tmpdir(), 'pcr-bench-extract-'));
   const caDir = keep ? join(keep, 'ca') : join(work, 'ca');
   const gen = join(work, 'generated');

@@ -143,7 +143,9 @@ test('the whole content: loans of every lender in two currencies, guarantees, en
 test('the log holds exactly what was disclosed, who received it, when, for which purposes', async () => {
   const p = testPerson();
   await report(bank.client, bank.ref, 'AddLoans', [lumpSumLoan({ borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: p }] })]);
-  const res = await extract(bankData, bank.ref, p, ['ChangesToTermsOfConsumerCredit'], 'case-77');
+  // A reference with the characters that need quoting in SQL arrays and JSON.
+  const lenderReference = 'case "77", {a\\b} NULL';
+  const res = await extract(bankData, bank.ref, p, ['ChangesToTermsOfConsumerCredit', 'NewConsumerCredit'], lenderReference);
   const disclosed = JSON.stringify(JSON.parse(res.text).creditRegisterExtract);
   const start = res.text.indexOf('"creditRegisterExtract":') + '"creditRegisterExtract":'.length;
   const sentText = res.text.slice(start, -1);
@@ -153,8 +155,8 @@ test('the log holds exactly what was disclosed, who received it, when, for which
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.content, sentText, 'the logged text is the text sent, byte for byte');
   assert.equal(JSON.stringify(JSON.parse(rows[0]!.content)), disclosed);
-  assert.deepEqual(rows[0]!.purposes, ['ChangesToTermsOfConsumerCredit']);
-  assert.equal(rows[0]!.lenderReference, 'case-77');
+  assert.deepEqual(rows[0]!.purposes, ['ChangesToTermsOfConsumerCredit', 'NewConsumerCredit']);
+  assert.equal(rows[0]!.lenderReference, lenderReference);
   assert.equal(rows[0]!.businessId, bank.ref.idCode);
   assert.equal(rows[0]!.ref, res.body.creditRegisterExtract.extractReference);
 });
