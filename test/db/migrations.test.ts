@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadMigrations, migrate, SchemaTooNewError } from '../../src/db/migrate.ts';
-import { openEmptyDatabase, openTestDatabase } from '../helpers/db.ts';
+import { BACKEND, openEmptyDatabase, openTestDatabase } from '../helpers/db.ts';
 
 const latest = loadMigrations().at(-1)!.version;
 
@@ -89,6 +89,26 @@ test('0004: jsonb contracts of an older register become plain (format 0), read t
     assert.deepEqual(packed.map((b) => b[0]), [1, 1, 1]);
     assert.deepEqual(packed.map(unpackContract), contracts);
     assert.deepEqual(await packPlainContracts(db), { packed: 0 });
+  } finally {
+    await db.close();
+  }
+});
+
+test('0005: the disclosure log is compressed with lz4 where the server has it, else with pglz, and reads back the same', async () => {
+  const db = await openTestDatabase();
+  try {
+    const { rows } = await db.query<{ compression: string }>(
+      `SELECT attcompression::text AS compression FROM pg_attribute WHERE attrelid = 'extracts'::regclass AND attname = 'content'`);
+    // PostgreSQL 15 from Debian is built with lz4; the embedded database is not.
+    assert.equal(rows[0]!.compression, BACKEND === 'postgres' ? 'l' : '');
+    const text = JSON.stringify({ loans: Array.from({ length: 100 }, (_, i) => ({ loanNumber: `L-${i}`, balance: 1000 + i })) });
+    const org = await db.query<{ id: number }>(`INSERT INTO organisations (id_code_type, id_code, name, roles) VALUES ('BusinessId', '7654321-8', 'Log Test', '{lender}') RETURNING id`);
+    await db.query(
+      `INSERT INTO extracts (extract_reference, organisation_id, person, purposes, created_at, content) VALUES (gen_random_uuid(), $1, '010101-123N', '{NewLoan}', now(), $2)`,
+      [org.rows[0]!.id, text]);
+    const stored = await db.query<{ content: string; compressed: string | null }>(`SELECT content, pg_column_compression(content) AS compressed FROM extracts`);
+    assert.equal(stored.rows[0]!.content, text);
+    assert.equal(stored.rows[0]!.compressed, BACKEND === 'postgres' ? 'lz4' : 'pglz');
   } finally {
     await db.close();
   }
