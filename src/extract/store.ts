@@ -94,9 +94,10 @@ export async function produceExtracts(db: Database, inputs: ExtractInput[], now 
 }
 
 /**
- * Group commit for extracts: requests that arrive while a transaction is in flight are
- * produced and logged together in the next one, so many extracts share one durable commit.
- * Each request is answered only after the transaction holding its log entry has committed.
+ * Group commit for extracts: requests that arrive while groups are in flight (two by default:
+ * one reading while the other logs) are produced and logged together in the next group, so
+ * many extracts share one read and one durable commit. Each request is answered only after
+ * the statement holding its log entry has committed.
  */
 export class ExtractProducer {
   private queue: { input: ExtractInput; resolve: (r: { extractReference: string; content: string }) => void; reject: (e: unknown) => void }[] = [];
@@ -115,7 +116,7 @@ export class ExtractProducer {
   }
 
   private next(): void {
-    if (this.queue.length === 0 || this.inFlight >= (this.opts.maxInFlight ?? 4)) return;
+    if (this.queue.length === 0 || this.inFlight >= (this.opts.maxInFlight ?? 2)) return;
     const batch = this.queue.splice(0, this.opts.maxBatch ?? 64);
     this.inFlight++;
     produceExtracts(this.db, batch.map((b) => b.input))
