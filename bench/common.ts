@@ -10,7 +10,7 @@ import { startCluster } from '../scripts/pg-cluster.mjs';
 export const BIN = new URL('../bin/pcr.mjs', import.meta.url).pathname;
 
 /** Settings of a production-like server on this machine: durable commits, room for WAL. */
-export const PG_SETTINGS = { shared_buffers: '2GB', max_wal_size: '16GB', checkpoint_timeout: '30min', wal_compression: 'on' };
+export const PG_SETTINGS = { shared_buffers: '2GB', max_wal_size: '16GB', checkpoint_timeout: '30min', wal_compression: 'lz4' };
 
 /** A throwaway cluster, or with keepDir one that outlives the run and is reused by the next. */
 export async function cluster(keepDir?: string, tuning: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {

@@ -6,21 +6,23 @@ import { randomUUID } from 'node:crypto';
 import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
-import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest } from './content.ts';
+import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type PartyLoan } from './content.ts';
 
-/** One statement reads any number of persons: per person a constant number of primary-key lookups. */
+/**
+ * One statement reads any number of persons: per person a constant number of primary-key lookups.
+ * Loans and income months come as JSON arrays of positional rows (no key names to write and
+ * parse for each of them); readExtractData names the fields.
+ */
 const READ_PERSONS = `
 SELECT u.person,
-  (SELECT coalesce(json_agg(json_build_object(
-      'role', lp.role, 'lenderId', l.lender_id, 'loanType', l.loan_type, 'contractDate', l.contract_date,
-      'currencyCode', l.currency_code, 'contract', l.contract, 'delays', l.delays,
-      'lastPayment', (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1))
+  (SELECT coalesce(json_agg(json_build_array(
+      lp.role, l.lender_id, l.loan_type, l.contract_date, l.currency_code, l.contract, l.delays,
+      (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1))
       ORDER BY l.contract_date, l.id), '[]'::json)
    FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id
    WHERE lp.person = u.person AND l.status = 'Active') AS loans,
-  (SELECT coalesce(json_agg(json_build_object(
-      'year', i.year, 'month', i.month, 'wagesGrossAmount', i.wages_gross_amount, 'wagesNetAmount', i.wages_net_amount,
-      'benefitsGrossAmount', i.benefits_gross_amount, 'benefitsNetAmount', i.benefits_net_amount, 'accuracyDenied', i.accuracy_denied)
+  (SELECT coalesce(json_agg(json_build_array(
+      i.year, i.month, i.wages_gross_amount, i.wages_net_amount, i.benefits_gross_amount, i.benefits_net_amount, i.accuracy_denied)
       ORDER BY i.year, i.month), '[]'::json)
    FROM income_months i
    WHERE i.person = u.person AND (i.year, i.month) >= ($2::int, $3::int) AND (i.year, i.month) <= ($4::int, $5::int)) AS income,
@@ -31,14 +33,25 @@ FROM unnest($1::text[]) AS u(person)`;
 
 export { READ_PERSONS as READ_PERSON_FOR_TEST };
 
+type LoanRow = [PartyLoan['role'], number, string, string, string, string, PartyLoan['delays'], PartyLoan['lastPayment']];
+type IncomeRow = [number, number, number, number, number, number, boolean];
+
 export async function readExtractData(db: Queryable, persons: string[], today: string): Promise<Map<string, ExtractData>> {
   const w = incomeWindow(today);
-  const { rows } = await db.query<ExtractData & { person: string }>(READ_PERSONS, [
+  const { rows } = await db.query<{ person: string; loans: LoanRow[]; income: IncomeRow[]; ban: ExtractData['ban']; dateOfDeath: string | null }>(READ_PERSONS, [
     persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today,
   ]);
-  // A contract comes as bytea's hex text inside the JSON (packed-contract.ts).
-  for (const row of rows) for (const loan of row.loans) loan.contract = unpackContract(loan.contract as unknown as string);
-  return new Map(rows.map(({ person, ...data }) => [person, data]));
+  return new Map(rows.map((row) => [row.person, {
+    loans: row.loans.map(([role, lenderId, loanType, contractDate, currencyCode, contract, delays, lastPayment]) => ({
+      // A contract comes as bytea's hex text inside the JSON (packed-contract.ts).
+      role, lenderId, loanType, contractDate, currencyCode, contract: unpackContract(contract), delays, lastPayment,
+    })),
+    income: row.income.map(([year, month, wagesGrossAmount, wagesNetAmount, benefitsGrossAmount, benefitsNetAmount, accuracyDenied]) => ({
+      year, month, wagesGrossAmount, wagesNetAmount, benefitsGrossAmount, benefitsNetAmount, accuracyDenied,
+    })),
+    ban: row.ban,
+    dateOfDeath: row.dateOfDeath,
+  }]));
 }
 
 /**
