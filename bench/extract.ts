@@ -17,9 +17,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { HttpsJsonClient } from '../src/common/https-client.ts';
+import { HttpsJsonClient, type TlsIdentity } from '../src/common/https-client.ts';
 import { syntheticPerson } from '../src/generate/generator.ts';
 import { cluster, fmt, lender, run, serve } from './common.ts';
+import { LoadConnection } from './load-connection.ts';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 200_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -40,25 +41,41 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Runs `total` extract requests at the given concurrency; returns throughput and latency percentiles. */
-async function load(client: HttpsJsonClient, total: number, concurrency: number) {
+/** A connection a load worker sends its requests on, one at a time. */
+type Sender = { post(path: string, body: string): Promise<{ status: number; text: string }>; close(): void };
+
+/**
+ * Opens the load generator's `concurrency` connections: the lean one (bench/load-connection.ts)
+ * or, with BENCH_CLIENT=node, Node's https client.
+ */
+async function senders(url: string, identity: TlsIdentity, concurrency: number): Promise<Sender[]> {
+  if (process.env.BENCH_CLIENT === 'node') {
+    const client = new HttpsJsonClient(url, identity, { maxSockets: concurrency });
+    return Array.from({ length: concurrency }, () => ({ post: (path, body) => client.post(path, body), close: () => client.close() }));
+  }
+  return Promise.all(Array.from({ length: concurrency }, () => LoadConnection.open(url, identity)));
+}
+
+/** Runs `total` extract requests, one worker per connection; returns throughput and latency percentiles. */
+async function load(connections: Sender[], total: number) {
   const latencies: number[] = [];
   let next = 0;
   let failures = 0;
   let bytes = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(connections.map(async (connection) => {
     while (next < total) {
       const i = next++;
       const person = syntheticPerson((i * 2654435761) % PERSONS);
-      const start = performance.now();
-      const res = await client.post('/GetCreditRegisterExtract', {
+      const body = JSON.stringify({
         targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: BANK },
         request: { idCodeType: 'PersonalIdentityCode', idCode: person, creditRegisterExtractPurpose: ['NewConsumerCredit'] },
       });
+      const start = performance.now();
+      const res = await connection.post('/GetCreditRegisterExtract', body);
       latencies.push(performance.now() - start);
       bytes += res.text.length;
-      if (res.status !== 200) failures++;
+      if (res.status !== 200 || !res.text.startsWith('{"statusMessage":"The request succeeded"')) failures++;
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
@@ -182,10 +199,10 @@ async function main() {
     console.log('# extracts');
     await prewarm(pgc.url);
     server = await serve(pgc.url, caDir);
-    const extractClient = new HttpsJsonClient(server.url, ids['data-use'], { maxSockets: CONCURRENCY });
-    await load(extractClient, Math.min(2000, REQUESTS), CONCURRENCY); // warm-up
-    const real = await load(extractClient, REQUESTS, CONCURRENCY);
-    extractClient.close();
+    const extractConnections = await senders(server.url, ids['data-use'], CONCURRENCY);
+    await load(extractConnections, Math.min(2000, REQUESTS)); // warm-up
+    const real = await load(extractConnections, REQUESTS);
+    for (const c of extractConnections) c.close();
 
     // The baseline: the same stack answering a fixed body of the same size (the real extract closest to the mean size).
     const sample = new HttpsJsonClient(server.url, ids['data-use']);
@@ -208,10 +225,10 @@ async function main() {
       });
       fixed.on('exit', (code) => reject(new Error(`fixed server exited ${code}`)));
     });
-    const baselineClient = new HttpsJsonClient(fixedUrl, ids['data-use'], { maxSockets: CONCURRENCY });
-    await load(baselineClient, Math.min(2000, REQUESTS), CONCURRENCY);
-    const base = await load(baselineClient, REQUESTS, CONCURRENCY);
-    baselineClient.close();
+    const baselineConnections = await senders(fixedUrl, ids['data-use'], CONCURRENCY);
+    await load(baselineConnections, Math.min(2000, REQUESTS));
+    const base = await load(baselineConnections, REQUESTS);
+    for (const c of baselineConnections) c.close();
 
     const line = (label: string, r: Awaited<ReturnType<typeof load>>) =>
       console.log(`${label.padEnd(40)} ${fmt(r.perSecond)} extracts/s   p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms   (${fmt(r.meanBytes)} bytes, ${r.failures} failed)`);
