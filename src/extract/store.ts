@@ -80,7 +80,7 @@ export interface ExtractInput {
  * disclosed, plus each person's notification for tomorrow (at most one a day), in one
  * statement for all the extracts given. The texts returned are the texts logged.
  */
-export async function produceExtracts(db: Database, inputs: ExtractInput[], now = new Date()): Promise<{ extractReference: string; content: string }[]> {
+export async function produceExtracts(db: Queryable, inputs: ExtractInput[], now = new Date()): Promise<{ extractReference: string; content: string }[]> {
   const today = finnishDate(now);
   const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   // No explicit transaction: the read is one statement, and the log with the notifications is
