@@ -111,12 +111,11 @@ async function prewarm(url: string) {
     console.log(`  vacuumed the disclosure log and checkpointed in ${((performance.now() - v0) / 1000).toFixed(0)} s`);
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
     const t0 = performance.now();
-    const { rows } = await client.query<{ relname: string; size: string }>(
-      `SELECT r AS relname, pg_size_pretty(pg_relation_size(r::regclass)) AS size, pg_prewarm(r::regclass, 'buffer') AS blocks FROM unnest($1::text[]) AS r`, [[...EXTRACT_RELATIONS, ...LOG_INDEXES]]);
-    const total = await client.query<{ reads: string; writes: string }>(
-      `SELECT pg_size_pretty(sum(pg_relation_size(r::regclass)) FILTER (WHERE r = ANY($1))) AS reads, pg_size_pretty(sum(pg_relation_size(r::regclass)) FILTER (WHERE r = ANY($2))) AS writes
-       FROM unnest($1::text[] || $2::text[]) AS r`, [EXTRACT_RELATIONS, LOG_INDEXES]);
-    console.log(`  prewarmed what an extract reads (${total.rows[0]!.reads}) and the indexes its log writes into (${total.rows[0]!.writes}): ${rows.map((r) => `${r.relname} ${r.size}`).join(', ')}; in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const { rows } = await client.query<{ relname: string; bytes: string }>(
+      `SELECT r AS relname, pg_relation_size(r::regclass) AS bytes, pg_prewarm(r::regclass, 'buffer') AS blocks FROM unnest($1::text[]) AS r`, [[...EXTRACT_RELATIONS, ...LOG_INDEXES]]);
+    const size = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.round(bytes / 2 ** 20)} MB`);
+    const sum = (names: string[]) => size(rows.filter((r) => names.includes(r.relname)).reduce((a, r) => a + Number(r.bytes), 0));
+    console.log(`  prewarmed what an extract reads (${sum(EXTRACT_RELATIONS)}) and the indexes its log writes into (${sum(LOG_INDEXES)}): ${rows.map((r) => `${r.relname} ${size(Number(r.bytes))}`).join(', ')}; in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     await client.end();
   }
@@ -196,13 +195,20 @@ async function main() {
   }
 
   async function measure(ids: Awaited<ReturnType<typeof lender>>) {
+    /** A warm-up, then the measured run, on fresh connections to the server at `url`. */
+    const measureAt = async (url: string) => {
+      const connections = await senders(url, ids['data-use'], CONCURRENCY);
+      try {
+        await load(connections, Math.min(2000, REQUESTS));
+        return await load(connections, REQUESTS);
+      } finally {
+        for (const c of connections) c.close();
+      }
+    };
     console.log('# extracts');
     await prewarm(pgc.url);
     server = await serve(pgc.url, caDir);
-    const extractConnections = await senders(server.url, ids['data-use'], CONCURRENCY);
-    await load(extractConnections, Math.min(2000, REQUESTS)); // warm-up
-    const real = await load(extractConnections, REQUESTS);
-    for (const c of extractConnections) c.close();
+    const real = await measureAt(server.url);
 
     // The baseline: the same stack answering a fixed body of the same size (the real extract closest to the mean size).
     const sample = new HttpsJsonClient(server.url, ids['data-use']);
@@ -225,10 +231,7 @@ async function main() {
       });
       fixed.on('exit', (code) => reject(new Error(`fixed server exited ${code}`)));
     });
-    const baselineConnections = await senders(fixedUrl, ids['data-use'], CONCURRENCY);
-    await load(baselineConnections, Math.min(2000, REQUESTS));
-    const base = await load(baselineConnections, REQUESTS);
-    for (const c of baselineConnections) c.close();
+    const base = await measureAt(fixedUrl);
 
     const line = (label: string, r: Awaited<ReturnType<typeof load>>) =>
       console.log(`${label.padEnd(40)} ${fmt(r.perSecond)} extracts/s   p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms   (${fmt(r.meanBytes)} bytes, ${r.failures} failed)`);
