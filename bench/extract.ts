@@ -13,7 +13,7 @@
  * BENCH_PERSONS measures again without loading: national-scale data loads in ~45 minutes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -121,6 +121,41 @@ async function prewarm(url: string) {
   }
 }
 
+/**
+ * CPU time so far (ms) of the register process, of all PostgreSQL processes, of this process
+ * (the load generator), and the machine's idle time: where the cores go during a measurement.
+ */
+function cpuTimes(registerPid: number): { register: number; 'register system': number; postgres: number; 'postgres system': number; 'load generator': number; idle: number } {
+  const TICK = 10; // ms per clock tick (USER_HZ = 100)
+  const ticks = (pid: string) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return { comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), ms: (Number(fields[11]) + Number(fields[12])) * TICK, system: Number(fields[12]) * TICK };
+    } catch {
+      return { comm: '', ms: 0, system: 0 }; // ended meanwhile
+    }
+  };
+  const pgProcesses = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(ticks).filter((t) => t.comm === 'postgres');
+  const register = ticks(String(registerPid));
+  const self = process.cpuUsage();
+  const idle = Number(readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[4]) * TICK;
+  return {
+    register: register.ms, 'register system': register.system,
+    postgres: pgProcesses.reduce((a, t) => a + t.ms, 0), 'postgres system': pgProcesses.reduce((a, t) => a + t.system, 0),
+    'load generator': (self.user + self.system) / 1000, idle };
+}
+
+/** The cluster's WAL counters: how much an extract writes and syncs (full-page images after a checkpoint). */
+async function walStats(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ wal_records: string; wal_fpi: string; wal_bytes: string; wal_sync: string }>('SELECT wal_records, wal_fpi, wal_bytes, wal_sync FROM pg_stat_wal')).rows[0]!;
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   console.log(`# extract benchmark: ${fmt(PERSONS)} persons, ${fmt(REQUESTS)} extracts at concurrency ${CONCURRENCY}, PostgreSQL (shared_buffers ${SHARED_BUFFERS}), mutual TLS, 2 cores`);
   const keep = process.env.BENCH_KEEP_DATA;
@@ -208,7 +243,11 @@ async function main() {
     console.log('# extracts');
     await prewarm(pgc.url);
     server = await serve(pgc.url, caDir);
+    const wal0 = await walStats(pgc.url);
+    const cpu0 = cpuTimes(server.child.pid!);
     const real = await measureAt(server.url);
+    const cpu1 = cpuTimes(server.child.pid!);
+    const wal1 = await walStats(pgc.url);
 
     // The baseline: the same stack answering a fixed body of the same size (the real extract closest to the mean size).
     const sample = new HttpsJsonClient(server.url, ids['data-use']);
@@ -237,6 +276,10 @@ async function main() {
       console.log(`${label.padEnd(40)} ${fmt(r.perSecond)} extracts/s   p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms   (${fmt(r.meanBytes)} bytes, ${r.failures} failed)`);
     line('GetCreditRegisterExtract (mTLS, logged)', real);
     line('  baseline: same stack, fixed body', { ...base, meanBytes: body.length });
+    const perExtract = (k: keyof typeof wal0) => (Number(wal1[k]) - Number(wal0[k])) / (REQUESTS + Math.min(2000, REQUESTS));
+    console.log(`  WAL per extract: ${perExtract('wal_records').toFixed(1)} records, ${perExtract('wal_fpi').toFixed(2)} full-page images, ${fmt(perExtract('wal_bytes'))} bytes; ${perExtract('wal_sync').toFixed(2)} WAL syncs`);
+    const cpu = (k: keyof typeof cpu0) => `${k} ${fmt(((cpu1[k] - cpu0[k]) * 1000) / (REQUESTS + Math.min(2000, REQUESTS)))} µs`;
+    console.log(`  CPU per extract (warm-up and measured run): ${cpu('register')} (${cpu('register system')}), ${cpu('postgres')} (${cpu('postgres system')}), ${cpu('load generator')}, ${cpu('idle')} (of 2 cores)`);
     console.log(`  ratio extract / baseline: ${(real.perSecond / base.perSecond).toFixed(3)}   (targets: ≥ 1 000/s, p99 ≤ 20 ms)`);
     if (real.failures > 0) process.exitCode = 1;
   }

@@ -6,18 +6,45 @@ import { LoanReport } from './schemas.ts';
 
 /**
  * JSON read back from jsonb has PostgreSQL's key order (by length); answers use the order of
- * the API schema, as a lender's developer reads it in the reference.
+ * the API schema, as a lender's developer reads it in the reference. Keys the schema does not
+ * name follow in their own order.
  */
 export function inSchemaOrder<T>(value: T, schema: TSchema): T {
-  if (Array.isArray(value)) return (schema.items ? value.map((v) => inSchemaOrder(v, schema.items as TSchema)) : value) as T;
-  if (!value || typeof value !== 'object' || !schema.properties) return value;
-  const props = schema.properties as Record<string, TSchema>;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(props)) {
-    if ((value as Record<string, unknown>)[key] !== undefined) out[key] = inSchemaOrder((value as Record<string, unknown>)[key], props[key]!);
-  }
-  for (const [key, v] of Object.entries(value)) if (!(key in out)) out[key] = v;
-  return out as T;
+  return orderer(schema)(value) as T;
+}
+
+type Orderer = (value: unknown) => unknown;
+const orderers = new WeakMap<TSchema, Orderer>();
+
+/**
+ * The ordering function of a schema, made once per schema: its keys and the orderers of their
+ * schemas are looked up once, not on every value (an extract orders every loan it shows).
+ */
+function orderer(schema: TSchema): Orderer {
+  let order = orderers.get(schema);
+  if (order) return order;
+  const props = schema.properties as Record<string, TSchema> | undefined;
+  const keys = props ? Object.keys(props) : [];
+  const children: Orderer[] = [];
+  const items = schema.items as TSchema | undefined;
+  order = (value) => {
+    if (Array.isArray(value)) return items ? value.map(orderer(items)) : value;
+    if (!value || typeof value !== 'object' || !props) return value;
+    const v = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    let named = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const field = v[keys[i]!];
+      if (field === undefined) continue;
+      out[keys[i]!] = (children[i] ??= orderer(props[keys[i]!]!))(field);
+      named++;
+    }
+    // Keys the schema does not name (or names with an undefined value) keep their order after the named ones.
+    if (named !== Object.keys(v).length) for (const key of Object.keys(v)) if (!(key in out)) out[key] = v[key];
+    return out;
+  };
+  orderers.set(schema, order);
+  return order;
 }
 
 export function canonicalContract(c: StoredContract): StoredContract {
