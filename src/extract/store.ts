@@ -2,8 +2,8 @@
  * Reading persons' data for extracts (a constant number of index lookups per person, one
  * statement), and the disclosure log with its notification, written by one statement.
  */
-import { randomUUID } from 'node:crypto';
 import { finnishDate } from '../common/dates.ts';
+import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
 import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type PartyLoan } from './content.ts';
@@ -100,7 +100,8 @@ export async function produceExtracts(db: Queryable, inputs: ExtractInput[], now
   // nothing is answered before the statement logging it has committed.
   const data = await readExtractData(db, [...new Set(inputs.map((i) => i.request.person))], today);
   const produced = inputs.map((input) => {
-    const extractReference = randomUUID();
+    // Version 7: the log's primary key grows at its right edge (common/uuid.ts).
+    const extractReference = uuidV7(now.getTime());
     const content = JSON.stringify(buildExtract(data.get(input.request.person)!, input.request, { extractReference, createdAt: now, today }));
     return { extractReference, content };
   });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { organisationRef, type OrganisationRef } from '../../src/access/organisations.ts';
 import { finnishDate } from '../../src/common/dates.ts';
+import { uuidV7Time } from '../../src/common/uuid.ts';
 import type { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { incomeWindow } from '../../src/extract/content.ts';
 import { storeIncome, validateIncome } from '../../src/extract/income.ts';
@@ -21,6 +22,7 @@ after(() => reg.close());
 
 type Extract = {
   extractReference: string;
+  creationTimeUtc: string;
   creditInformationSummary: { lendersCount: number; loanContractsCount: number; guaranteedLoanContractsCount: number; repaymentsPaidLastAmount: { currencyCode: string; sum: number }[]; sumOfMonthlyLeasingInstalments: { currencyCode: string; sum: number }[] };
   loans: Json[];
   guaranteedLoans: Json[];
@@ -159,6 +161,9 @@ test('the log holds exactly what was disclosed, who received it, when, for which
   assert.equal(rows[0]!.lenderReference, lenderReference);
   assert.equal(rows[0]!.businessId, bank.ref.idCode);
   assert.equal(rows[0]!.ref, res.body.creditRegisterExtract.extractReference);
+  // A version 7 UUID made at the extract's creation time (the log's key grows at its right edge).
+  assert.equal(uuidV7Time(rows[0]!.ref), rows[0]!.createdAt.getTime());
+  assert.equal(new Date(uuidV7Time(rows[0]!.ref)).toISOString(), res.body.creditRegisterExtract.creationTimeUtc);
 });
 
 test('two concurrent extracts are both logged; the person gets one notification a day', async () => {
