@@ -6,7 +6,8 @@
  *
  *   npm run bench -- extract                       (BENCH_PERSONS=5500000 for national scale;
  *                                                   BENCH_REQUESTS, BENCH_CONCURRENCY,
- *                                                   BENCH_SHARED_BUFFERS)
+ *                                                   BENCH_SHARED_BUFFERS, BENCH_HUGE_PAGES=off,
+ *                                                   BENCH_CLIENT=node)
  *
  * BENCH_KEEP_DATA=dir keeps the loaded register (PostgreSQL cluster, CA, the lender's
  * certificates, the load figures) in dir, and a later run with the same dir and
@@ -46,7 +47,8 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
  * register's database server (and gives them back afterwards). With 4 kB pages every backend
  * maps each of the ~4 million pages of 15 GB of shared buffers by a page fault the first
  * time it touches it, and every buffer lookup misses the TLB: PostgreSQL spent ~25 % more
- * CPU per extract. Needs root (vm.nr_hugepages); without it the cluster uses normal pages.
+ * CPU per extract. Needs root (vm.nr_hugepages); without it the cluster uses normal pages,
+ * as it does with BENCH_HUGE_PAGES=off.
  */
 function reserveHugePages(sharedBuffers: string): { reserved: boolean; note: string; release(): void } {
   const units: Record<string, number> = { kB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30 };
@@ -58,6 +60,7 @@ function reserveHugePages(sharedBuffers: string): { reserved: boolean; note: str
   const before = meminfo().HugePages_Total ?? 0;
   const nothing = (note: string) => ({ reserved: false, note, release() {} });
   if (!m) return nothing(`not reserved (shared_buffers ${sharedBuffers})`);
+  if (process.env.BENCH_HUGE_PAGES === 'off') return nothing('off (BENCH_HUGE_PAGES=off)');
   if (before >= needed) return { reserved: true, note: `${fmt(before)} already reserved`, release() {} };
   if (process.getuid?.() !== 0) return nothing(`not reserved: needs root to set vm.nr_hugepages to ${needed}`);
   const file = '/proc/sys/vm/nr_hugepages';
