@@ -199,7 +199,10 @@ async function main() {
   // A kept directory without its load record holds an interrupted load: start it afresh.
   if (keep && !existsSync(join(keep, 'loaded.json'))) rmSync(keep, { recursive: true, force: true });
   const hugePages = reserveHugePages(SHARED_BUFFERS);
-  const pgc = await cluster(keep ? join(keep, 'pg') : undefined, { shared_buffers: SHARED_BUFFERS, huge_pages: hugePages.reserved ? 'on' : 'off' });
+  const pgc = await cluster(keep ? join(keep, 'pg') : undefined, { shared_buffers: SHARED_BUFFERS, huge_pages: hugePages.reserved ? 'on' : 'off' }).catch((err: unknown) => {
+    hugePages.release();
+    throw err;
+  });
   console.log(`  huge pages: ${hugePages.note}`);
   const work = mkdtempSync(join(tmpdir(), 'pcr-bench-extract-'));
   const caDir = keep ? join(keep, 'ca') : join(work, 'ca');
