@@ -49,6 +49,7 @@ export const CATALOGUE = {
   D24: { http: null, meaning: 'A required value is missing (interest except for GuaranteeReceivable, currencyCode in AddLoans, delayedAmounts when isDelay, foreclosureDate when isForeclosed)', ours: true },
   D25: { http: null, meaning: 'A text is empty or longer than allowed (reportReference, loan number, lenderMarketingName)', ours: true },
   D26: { http: null, meaning: 'Income month out of range (month 1–12, year from 1900, not the current month or later)', ours: true },
+  D27: { http: null, meaning: 'Date outside the years the register keeps (1900–2199)', ours: true },
 } as const satisfies Record<string, { http: number | null; meaning: string; ours?: boolean }>;
 
 export type ErrorCode = keyof typeof CATALOGUE;

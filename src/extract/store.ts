@@ -146,12 +146,28 @@ export class ExtractProducer {
     const batch = this.queue.splice(0, this.opts.maxBatch ?? 64);
     this.inFlight++;
     produceExtracts(this.db, batch.map((b) => b.input))
-      .then((results) => batch.forEach((b, i) => b.resolve(results[i]!)))
-      .catch((err: unknown) => batch.forEach((b) => b.reject(err)))
+      .then(
+        (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
+        // No request may fail because another organisation's request shares its group: a failed
+        // group statement logged nothing, so each member is produced again alone and only the
+        // one whose own request cannot be served fails.
+        (err: unknown) => (batch.length === 1 ? batch[0]!.reject(err) : this.alone(batch)),
+      )
       .finally(() => {
         this.inFlight--;
         this.next();
       });
+  }
+
+  private async alone(batch: ExtractProducer['queue']): Promise<void> {
+    await Promise.all(
+      batch.map((b) =>
+        produceExtracts(this.db, [b.input]).then(
+          (results) => b.resolve(results[0]!),
+          (err: unknown) => b.reject(err),
+        ),
+      ),
+    );
   }
 }
 

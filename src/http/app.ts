@@ -13,7 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { CATALOGUE, RegisterError, catalogueList, type ErrorResponse } from '../common/errors.ts';
 import { ExactNumber } from '../common/decimal.ts';
-import { collectSchemaKeys, parseRequestJson } from './json-body.ts';
+import { collectSchemaKeys, parseRequestJson } from '../common/json-body.ts';
 import { checkCertificateFits, checkOwner, checkPermission, type ExtractPurpose, type Operation } from '../access/policy.ts';
 import type { Caller, TrustStore } from '../access/trust.ts';
 import type { RateLimiter } from '../access/rate-limit.ts';
@@ -214,12 +214,14 @@ async function buildFastify(opts: AppOptions) {
     if (!operation) return;
     const caller = await opts.trust.authenticate(request.raw.socket as TLSSocket);
     request.caller = caller;
-    checkCertificateFits(caller, operation, opts.environment);
-    // Before the body is read: a refused request costs the register next to nothing.
+    // The rate limit right after authentication, before anything else is decided: every request
+    // of an organisation counts, those with a certificate of the wrong usage too, and a refused
+    // one costs the register next to nothing (no body read, nothing written).
     const rate = opts.rateLimiter?.take(caller.organisation.idCode);
     if (rate && !rate.allowed) {
       throw new RegisterError('A50', `Too many requests from this organisation; retry after ${rate.retryAfterSeconds} s`, undefined, { 'Retry-After': String(rate.retryAfterSeconds) });
     }
+    checkCertificateFits(caller, operation, opts.environment);
   });
 
   // The envelope: the environment (A20), the owner (A21) and the data permission (A22), after the schema check.

@@ -53,6 +53,24 @@ export interface BatchInput {
   transferable: Map<string, LoanState>;
   /** Which (loan id, payment date) transactions exist already. */
   existingPayments: Set<string>;
+  /**
+   * The reportReferences that appear more than once in the whole batch (D20). Absent: counted
+   * from `reports`; given when the batch is applied a report at a time (the processor's
+   * isolation of a failing batch), so that each report is judged as in the whole batch.
+   */
+  duplicateReferences?: ReadonlySet<string>;
+}
+
+/** The reportReferences that appear more than once among the reports (D20). */
+export function duplicateReferences(reports: readonly { payload: unknown }[]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const { payload } of reports) {
+    const ref = (payload as { reportReference: string }).reportReference;
+    if (seen.has(ref)) twice.add(ref);
+    else seen.add(ref);
+  }
+  return twice;
 }
 
 export interface BatchResult {
@@ -89,15 +107,11 @@ export function applyBatch(input: BatchInput, ctx: RuleContext): BatchResult {
     loan.dirty = true;
     changed.add(loan);
   };
-  const references = new Map<string, number>();
-  for (const { payload } of input.reports) {
-    const ref = (payload as { reportReference: string }).reportReference;
-    references.set(ref, (references.get(ref) ?? 0) + 1);
-  }
+  const duplicated = input.duplicateReferences ?? duplicateReferences(input.reports);
 
   for (const { seq, payload } of input.reports) {
     const reportType = effectiveReportType((payload as { reportType?: 'NewReport' }).reportType);
-    const duplicate = (references.get((payload as { reportReference: string }).reportReference) ?? 0) > 1
+    const duplicate = duplicated.has((payload as { reportReference: string }).reportReference)
       ? [problem('D20', 'reportReference appears twice in the batch', 'reportReference')]
       : [];
 

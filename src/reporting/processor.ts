@@ -8,14 +8,17 @@ import type { Logger } from 'pino';
 import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
-import { collectSchemaKeys, parseRequestJson } from '../http/json-body.ts';
+import { collectSchemaKeys, parseRequestJson } from '../common/json-body.ts';
+import { RegisterError, type ErrorResponse } from '../common/errors.ts';
+import { isTransientDatabaseError } from '../db/errors.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 import { packContractHex, unpackContract } from './packed-contract.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
 const BATCH_NAMES = new Map<string, string>();
 for (const op of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) collectSchemaKeys(batchBody(op), BATCH_NAMES);
-import { applyBatch, type LoanState } from './apply.ts';
+import { applyBatch, duplicateReferences, type LoanState, type ReportOutcome } from './apply.ts';
+import { effectiveReportType } from './rules.ts';
 import type { BatchOperation } from './schemas.ts';
 
 /** A loan as read from its table (the contract still packed): the state apply.ts works on, with its id. */
@@ -25,58 +28,187 @@ const LOAN_COLUMNS = `id, lender_id AS "lenderId", loan_number_type AS "loanNumb
   currency_code AS "currencyCode", contract_date AS "contractDate", status, end_date AS "endDate",
   transferred_to_another_lender AS "transferredToAnotherLender", contract, delays`;
 
+/** A batch claimed for processing: locked in the claiming transaction, first of its lender's batches waiting. */
+interface ClaimedBatch {
+  id: number;
+  organisationId: number;
+  operation: BatchOperation;
+  receivedAt: Date;
+  idCode: string;
+}
+
+/**
+ * Claims the oldest waiting batch that is first in its lender's line and that no other
+ * process holds (SKIP LOCKED: register processes on one database share the work instead of
+ * waiting for each other). A lender's later batch is not eligible while an earlier one waits,
+ * so a lender's batches take effect in the order received, whichever process runs them.
+ */
+const CLAIM = `
+SELECT b.id, b.organisation_id AS "organisationId", b.operation, b.received_at AS "receivedAt", o.id_code AS "idCode"
+FROM batches b JOIN organisations o ON o.id = b.organisation_id
+WHERE b.status = 'Received' AND ($1::bigint IS NULL OR b.id = $1::bigint) AND b.id <> ALL($2::bigint[])
+  AND NOT EXISTS (SELECT 1 FROM batches e WHERE e.organisation_id = b.organisation_id AND e.status = 'Received' AND e.id < b.id)
+ORDER BY b.id LIMIT 1
+FOR UPDATE OF b SKIP LOCKED`;
+
+async function claim(tx: Queryable, opts: { id?: number; skip?: readonly number[] }): Promise<ClaimedBatch | undefined> {
+  const { rows } = await tx.query<ClaimedBatch>(CLAIM, [opts.id ?? null, opts.skip ?? []]);
+  return rows[0];
+}
+
+interface ProcessOptions {
+  environment: Environment;
+  /** Reports whose failure was isolated, and batches that could not be read. */
+  logger?: Logger;
+}
+
+/** A batch's reports as the API read them (case-insensitive names, exact numbers), from its stored body. */
+async function readReports(tx: Queryable, batch: ClaimedBatch): Promise<Report[]> {
+  const bodyRow = await tx.query<{ body: string }>('SELECT body FROM batches WHERE id = $1', [batch.id]);
+  const body = parseRequestJson(bodyRow.rows[0]!.body, BATCH_NAMES) as Record<string, unknown>;
+  const collection = body[BATCH_OPERATIONS[batch.operation].collection];
+  if (!Array.isArray(collection)) throw new RegisterError('A10', `The stored batch has no ${BATCH_OPERATIONS[batch.operation].collection}`);
+  return (collection as Record<string, unknown>[]).map((payload, seq) => ({ seq, payload }));
+}
+
+type Report = { seq: number; payload: Record<string, unknown> };
+
+/**
+ * Applies reports of a batch: reads the loans they concern, judges them (the D rules, "today"
+ * being the Finnish day the batch was received, so that processing a stored batch again gives
+ * the same result) and writes the changes. Set-based: a handful of statements for any number.
+ */
+async function applyReports(tx: Queryable, batch: ClaimedBatch, reports: Report[], opts: ProcessOptions, duplicates?: ReadonlySet<string>) {
+  const numbers = [...new Set(reports.map((r) => (r.payload.loanNumber as { number: string }).number))];
+
+  // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer candidates, D14).
+  const loanRows = await tx.query<LoanRow>(
+    `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[]) AND (lender_id = $2 OR $3)
+     ORDER BY (status = 'Ended' AND transferred_to_another_lender), end_date NULLS FIRST`,
+    [numbers, batch.organisationId, batch.operation === 'AddLoans'],
+  );
+  const loans = new Map<string, LoanState>();
+  const transferable = new Map<string, LoanState>();
+  for (const row of loanRows.rows) {
+    const loan: LoanState = { ...row, contract: unpackContract(row.contract) };
+    // Ordered so that an ended, transferred loan (the latest) wins over others with the number.
+    if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, loan);
+    else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, loan);
+  }
+  const existingPayments = new Set<string>();
+  if (batch.operation === 'Repayments' && loans.size > 0) {
+    const ids = [...loans.values()].map((l) => l.id!);
+    const p = await tx.query<{ loanId: number; paymentDate: string }>(
+      'SELECT loan_id AS "loanId", payment_date AS "paymentDate" FROM payments WHERE loan_id = ANY($1::bigint[])',
+      [ids],
+    );
+    for (const r of p.rows) existingPayments.add(`${r.loanId}|${r.paymentDate}`);
+  }
+
+  const result = applyBatch(
+    { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments, ...(duplicates ? { duplicateReferences: duplicates } : {}) },
+    { environment: opts.environment, lenderBusinessId: batch.idCode, today: finnishDate(batch.receivedAt) },
+  );
+  await writeChanges(tx, result);
+  return result.outcomes;
+}
+
+/** Processes a claimed batch whole, in the claiming transaction. */
+async function processWhole(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions): Promise<void> {
+  const reports = await readReports(tx, batch);
+  const outcomes = await applyReports(tx, batch, reports, opts);
+  await writeOutcomes(tx, batch.id, outcomes, reports);
+}
+
+/**
+ * A batch whose processing failed for a reason that would come back on every try (a report
+ * the database cannot store, a defect of ours): it is processed again a report at a time, each
+ * in a savepoint, so that the reports that can be applied are, a report that cannot is rejected
+ * with A99, and the batch ends. A batch that cannot even be read ends FinishedFailed with the
+ * reason. Either way the lender's queue moves on.
+ */
+async function processIsolated(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions, cause: unknown): Promise<void> {
+  let reports: Report[];
+  try {
+    reports = await readReports(tx, batch);
+  } catch (err) {
+    const errors: ErrorResponse[] = err instanceof RegisterError ? err.errors : [{ errorCode: 'A99', errorDescription: 'The stored batch could not be read; it had no effect' }];
+    opts.logger?.error({ batchId: batch.id, err }, 'batch could not be read; it ends FinishedFailed');
+    await tx.query(
+      `UPDATE batches SET status = 'FinishedFailed', accepted_count = 0, rejected_count = report_count, errors = $2, processed_at = now() WHERE id = $1`,
+      [batch.id, JSON.stringify(errors)],
+    );
+    return;
+  }
+  opts.logger?.error({ batchId: batch.id, err: cause }, 'batch processing failed; applying its reports one at a time');
+  const duplicates = duplicateReferences(reports);
+  const outcomes: ReportOutcome[] = [];
+  for (const report of reports) {
+    await tx.query('SAVEPOINT report');
+    try {
+      outcomes.push(...(await applyReports(tx, batch, [report], opts, duplicates)));
+      await tx.query('RELEASE SAVEPOINT report');
+    } catch (err) {
+      if (isTransientDatabaseError(err)) throw err;
+      await tx.query('ROLLBACK TO SAVEPOINT report');
+      opts.logger?.error({ batchId: batch.id, seq: report.seq, err }, 'report could not be applied; rejected with A99');
+      outcomes.push({
+        seq: report.seq,
+        status: 'rejected',
+        errors: [{ errorCode: 'A99' as never, errorDescription: 'The register could not apply this report (an internal error); it had no effect. Quote the batch reference.' }],
+        reportType: effectiveReportType((report.payload as { reportType?: 'NewReport' }).reportType),
+        eventDate: null,
+      });
+    }
+  }
+  await writeOutcomes(tx, batch.id, outcomes, reports);
+}
+
+export type BatchRun = 'none' | 'processed' | 'isolated' | { retry: unknown };
+
+/**
+ * Claims and processes one batch (the given one, or the next eligible), each in its own
+ * transaction: a crash mid-batch leaves it Received, to be processed after the restart, and
+ * no report is ever applied twice. A failure that may pass (the database) leaves the batch
+ * waiting, to be retried; any other ends the batch (processIsolated) so the queue moves on.
+ */
+export async function runNextBatch(
+  db: Database,
+  opts: ProcessOptions & { id?: number; skip?: readonly number[]; isolate?: boolean },
+): Promise<{ run: BatchRun; batchId?: number }> {
+  let claimed: ClaimedBatch | undefined;
+  try {
+    const run = await db.transaction(async (tx): Promise<BatchRun> => {
+      claimed = await claim(tx, opts);
+      if (!claimed) return 'none';
+      if (opts.isolate) await processIsolated(tx, claimed, opts, new Error('isolation asked for'));
+      else await processWhole(tx, claimed, opts);
+      return opts.isolate ? 'isolated' : 'processed';
+    });
+    return { run, ...(claimed ? { batchId: claimed.id } : {}) };
+  } catch (err) {
+    if (!claimed) return { run: { retry: err } };
+    const batchId = claimed.id;
+    if (isTransientDatabaseError(err) || opts.isolate) return { run: { retry: err }, batchId };
+    try {
+      const run = await db.transaction(async (tx): Promise<BatchRun> => {
+        const again = await claim(tx, { id: batchId });
+        if (!again) return 'none'; // another process finished it meanwhile
+        await processIsolated(tx, again, opts, err);
+        return 'isolated';
+      });
+      return { run, batchId };
+    } catch (err2) {
+      return { run: { retry: err2 }, batchId };
+    }
+  }
+}
+
 /** Processes one batch if it is waiting and first in its lender's line. Returns whether it did. */
-export async function processBatch(db: Database, batchId: number, opts: { environment: Environment; today?: string }): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ organisationId: number; operation: BatchOperation; status: string; idCode: string }>(
-      `SELECT b.organisation_id AS "organisationId", b.operation, b.status, o.id_code AS "idCode"
-       FROM batches b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1 FOR UPDATE OF b`,
-      [batchId],
-    );
-    const batch = rows[0];
-    if (!batch || batch.status !== 'Received') return false;
-    // Another process may be processing this lender's earlier batch: batches of a lender take effect in order.
-    const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(7302, $1::int) AS ok', [batch.organisationId]);
-    if (!lock.rows[0]!.ok) return false;
-    const earlier = await tx.query(`SELECT 1 FROM batches WHERE organisation_id = $1 AND status = 'Received' AND id < $2 LIMIT 1`, [batch.organisationId, batchId]);
-    if (earlier.rowCount > 0) return false;
-
-    const bodyRow = await tx.query<{ body: string }>('SELECT body FROM batches WHERE id = $1', [batchId]);
-    const body = parseRequestJson(bodyRow.rows[0]!.body, BATCH_NAMES) as Record<string, unknown>;
-    const reports = (body[BATCH_OPERATIONS[batch.operation].collection] as Record<string, unknown>[]).map((payload, seq) => ({ seq, payload }));
-    const numbers = [...new Set(reports.map((r) => (r.payload.loanNumber as { number: string }).number))];
-
-    // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer candidates, D14).
-    const loanRows = await tx.query<LoanRow>(
-      `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[]) AND (lender_id = $2 OR $3)
-       ORDER BY (status = 'Ended' AND transferred_to_another_lender), end_date NULLS FIRST`,
-      [numbers, batch.organisationId, batch.operation === 'AddLoans'],
-    );
-    const loans = new Map<string, LoanState>();
-    const transferable = new Map<string, LoanState>();
-    for (const row of loanRows.rows) {
-      const loan: LoanState = { ...row, contract: unpackContract(row.contract) };
-      // Ordered so that an ended, transferred loan (the latest) wins over others with the number.
-      if (row.lenderId === batch.organisationId) loans.set(row.loanNumber, loan);
-      else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, loan);
-    }
-    const existingPayments = new Set<string>();
-    if (batch.operation === 'Repayments' && loans.size > 0) {
-      const ids = [...loans.values()].map((l) => l.id!);
-      const p = await tx.query<{ loanId: number; paymentDate: string }>(
-        'SELECT loan_id AS "loanId", payment_date AS "paymentDate" FROM payments WHERE loan_id = ANY($1::bigint[])',
-        [ids],
-      );
-      for (const r of p.rows) existingPayments.add(`${r.loanId}|${r.paymentDate}`);
-    }
-
-    const result = applyBatch(
-      { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments },
-      { environment: opts.environment, lenderBusinessId: batch.idCode, today: opts.today ?? finnishDate() },
-    );
-    await writeResult(tx, batchId, result, reports);
-    return true;
-  });
+export async function processBatch(db: Database, batchId: number, opts: ProcessOptions): Promise<boolean> {
+  const { run } = await runNextBatch(db, { ...opts, id: batchId });
+  if (typeof run === 'object') throw run.retry;
+  return run !== 'none';
 }
 
 /** The loans as one JSON array for jsonb_to_recordset(): one statement for any number of loans. */
@@ -102,7 +234,7 @@ function loanRecords(loans: LoanState[]): string {
 const LOAN_RECORD = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
   contract_date date, status text, end_date date, transferred boolean, contract bytea, delays jsonb)`;
 
-async function writeResult(tx: Queryable, batchId: number, result: ReturnType<typeof applyBatch>, reports: { seq: number; payload: Record<string, unknown> }[]): Promise<void> {
+async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);
   const updated = result.changed.filter((l) => l.id !== undefined);
   if (created.length > 0) {
@@ -162,8 +294,10 @@ async function writeResult(tx: Queryable, batchId: number, result: ReturnType<ty
       );
     }
   }
-  // Every report's outcome: one INSERT for the whole batch (the report itself stays in the batch body).
-  const o = result.outcomes;
+}
+
+/** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */
+async function writeOutcomes(tx: Queryable, batchId: number, o: ReportOutcome[], reports: Report[]): Promise<void> {
   await tx.query(
     `INSERT INTO reports (batch_id, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number)
      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::date[], $8::text[], $9::text[])`,
@@ -179,26 +313,33 @@ async function writeResult(tx: Queryable, batchId: number, result: ReturnType<ty
       o.map((x) => (reports[x.seq]!.payload.loanNumber as { number: string }).number),
     ],
   );
-  const accepted = result.outcomes.filter((o) => o.status === 'accepted').length;
-  const rejected = result.outcomes.length - accepted;
+  const accepted = o.filter((x) => x.status === 'accepted').length;
+  const rejected = o.length - accepted;
   const status = rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
   await tx.query(
     `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now() WHERE id = $1`,
-    [batchId, result.outcomes.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
+    [batchId, o.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
   );
 }
 
-/** Runs batches as they arrive (woken by the API), and those found waiting at start or left by another process. */
+/**
+ * Runs batches as they arrive (woken by the API), and those found waiting at start or left by
+ * another process. One batch's failure is never the worker's: a batch that fails for good ends
+ * (runNextBatch), and one that fails for a passing reason waits with a growing back-off while
+ * the other lenders' batches go on.
+ */
 export class ReportingWorker {
   private running = false;
   private stopped = false;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> = Promise.resolve();
+  /** Batches that failed for a passing reason: when to try again, and how often they failed. */
+  private readonly deferred = new Map<number, { until: number; failures: number }>();
 
   constructor(
     private readonly db: Database,
-    private readonly opts: { environment: Environment; logger: Logger; pollMs?: number },
+    private readonly opts: { environment: Environment; logger: Logger; pollMs?: number; maxBackoffMs?: number },
   ) {}
 
   start(): void {
@@ -220,26 +361,54 @@ export class ReportingWorker {
     }, ms);
   }
 
+  private skipList(): number[] {
+    const now = Date.now();
+    const skip: number[] = [];
+    for (const [id, d] of this.deferred) if (d.until > now) skip.push(id);
+    return skip;
+  }
+
   private async drain(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
       do {
         this.again = false;
-        const { rows } = await this.db.query<{ id: number }>(`SELECT id FROM batches WHERE status = 'Received' ORDER BY id LIMIT 100`);
-        for (const { id } of rows) {
+        for (;;) {
           if (this.stopped) return;
           const started = Date.now();
-          const done = await processBatch(this.db, id, this.opts);
-          if (done) this.opts.logger.info({ batchId: id, ms: Date.now() - started }, 'batch processed');
+          // After repeated passing failures a batch is isolated (a report at a time), in case
+          // what looks like the database is in fact this batch.
+          const isolateId = [...this.deferred].find(([, d]) => d.until <= started && d.failures >= 5)?.[0];
+          const { run, batchId } = await runNextBatch(this.db, {
+            environment: this.opts.environment,
+            logger: this.opts.logger,
+            skip: this.skipList(),
+            ...(isolateId !== undefined ? { id: isolateId, isolate: true } : {}),
+          });
+          if (run === 'none') {
+            if (isolateId === undefined) break;
+            this.deferred.delete(isolateId); // another process has it, or has finished it
+            continue;
+          }
+          if (typeof run === 'object') {
+            if (batchId === undefined) throw run.retry; // not even the claim worked: the database
+            const failures = (this.deferred.get(batchId)?.failures ?? 0) + 1;
+            const waitMs = Math.min(this.opts.maxBackoffMs ?? 60_000, 500 * 2 ** Math.min(failures, 10));
+            this.deferred.set(batchId, { until: Date.now() + waitMs, failures });
+            this.opts.logger.warn({ batchId, failures, retryInMs: waitMs, err: run.retry }, 'batch processing failed for a passing reason; will retry');
+            continue;
+          }
+          this.deferred.delete(batchId!);
+          this.opts.logger.info({ batchId, ms: Date.now() - started, ...(run === 'isolated' ? { isolated: true } : {}) }, 'batch processed');
         }
-        if (rows.length === 100) this.again = true;
       } while (this.again && !this.stopped);
     } catch (err) {
       this.opts.logger.error({ err }, 'batch processing failed; will retry');
     } finally {
       this.running = false;
-      this.schedule(this.opts.pollMs ?? 1000);
+      const next = Math.min(...[...this.deferred.values()].map((d) => d.until - Date.now()), this.opts.pollMs ?? 1000);
+      this.schedule(Math.max(10, next));
     }
   }
 

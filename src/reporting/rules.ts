@@ -19,6 +19,12 @@ export const NON_CONSUMER_PURPOSES_OF_USE = ['LoanForBusinessActivities', 'Other
 /** Amounts at or above this are refused as out of range (D17): it keeps every amount exact as a JSON number. */
 export const MAX_AMOUNT_CENTS = 10n ** 15n;
 export const DELAY_MIN_DAYS = 60;
+/**
+ * Dates are kept for these years only (D27): no credit of a living person began before 1900 or
+ * runs past 2199, and a year such as 0000 (which PostgreSQL has no date for) is a typing error.
+ */
+export const FIRST_DATE = '1900-01-01';
+export const LAST_DATE = '2199-12-31';
 
 export interface RuleContext {
   environment: Environment;
@@ -65,6 +71,10 @@ class Checker {
   date(value: string | undefined, field: string, ctx: RuleContext, opts: { notFuture?: boolean; notBefore?: [string | undefined, string] } = {}): string | undefined {
     if (value === undefined) return undefined;
     const d = toDateOnly(value);
+    if (d < FIRST_DATE || d > LAST_DATE) {
+      this.add('D27', field, `${field} is outside the years ${FIRST_DATE.slice(0, 4)}–${LAST_DATE.slice(0, 4)}`);
+      return d;
+    }
     if (opts.notFuture && d > ctx.today) this.add('D12', field, `${field} is in the future`);
     const [limit, what] = opts.notBefore ?? [undefined, ''];
     if (limit && d < limit) this.add('D09', field, `${field} is before ${what}`);
@@ -196,8 +206,8 @@ export function checkLoanReport(r: LoanReport, operation: 'AddLoans' | 'UpdateLo
 
   // D18: periods.
   const defermentPeriods = r.defermentPeriods?.map((p, i) => {
-    const startDate = toDateOnly(p.startDate);
-    const endDate = toDateOnly(p.endDate);
+    const startDate = c.date(p.startDate, `defermentPeriods[${i}].startDate`, ctx)!;
+    const endDate = c.date(p.endDate, `defermentPeriods[${i}].endDate`, ctx)!;
     if (endDate < startDate) c.add('D18', `defermentPeriods[${i}].endDate`, 'endDate is before startDate');
     return { startDate, endDate };
   });
@@ -240,8 +250,8 @@ export function checkLoanReport(r: LoanReport, operation: 'AddLoans' | 'UpdateLo
   let leasingContract: StoredContract['leasingContract'];
   if (r.leasingContract) {
     const lc = r.leasingContract;
-    const start = lc.contractPeriodStartDate && toDateOnly(lc.contractPeriodStartDate);
-    const end = lc.contractPeriodEndDate && toDateOnly(lc.contractPeriodEndDate);
+    const start = c.date(lc.contractPeriodStartDate, 'leasingContract.contractPeriodStartDate', ctx);
+    const end = c.date(lc.contractPeriodEndDate, 'leasingContract.contractPeriodEndDate', ctx);
     if (start && end && end < start) c.add('D18', 'leasingContract.contractPeriodEndDate', 'contractPeriodEndDate is before contractPeriodStartDate');
     const monthly = c.amount(lc.monthlyInstalment, 'leasingContract.monthlyInstalment');
     if (lc.monthlyInstalment === undefined || monthly === 0) c.add('D10', 'leasingContract.monthlyInstalment', 'Leasing monthlyInstalment must be greater than zero');

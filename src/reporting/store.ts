@@ -77,8 +77,8 @@ export interface BatchStatusAnswer {
 }
 
 export async function batchStatus(db: Queryable, organisationId: number, batchReference: string): Promise<BatchStatusAnswer | undefined> {
-  const { rows } = await db.query<{ id: number; status: BatchStatus; receivedAt: Date; reportCount: number; acceptedCount: number | null; rejectedCount: number | null }>(
-    `SELECT id, status, received_at AS "receivedAt", report_count AS "reportCount", accepted_count AS "acceptedCount", rejected_count AS "rejectedCount"
+  const { rows } = await db.query<{ id: number; status: BatchStatus; receivedAt: Date; reportCount: number; acceptedCount: number | null; rejectedCount: number | null; errors: ErrorResponse[] | null }>(
+    `SELECT id, status, received_at AS "receivedAt", report_count AS "reportCount", accepted_count AS "acceptedCount", rejected_count AS "rejectedCount", errors
      FROM batches WHERE organisation_id = $1 AND batch_reference = $2`,
     [organisationId, batchReference],
   );
@@ -93,6 +93,7 @@ export async function batchStatus(db: Queryable, organisationId: number, batchRe
         [b.id],
       );
       answer.rejectedReports = rejected.rows.map((r) => ({ reportReference: r.reportReference, errorResponses: r.errors }));
+      if (b.errors) answer.errorResponses = b.errors;
     }
     return answer;
   }

@@ -265,9 +265,9 @@ test('the income feed API: income-feed permission, accepted and rejected months,
 
 test('extracts of many concurrent requests share transactions, and each is logged exactly as sent', async () => {
   const persons = Array.from({ length: 8 }, () => testPerson());
-  // References holding the control character that separates the texts in the log statement
-  // (store.ts CONTENT_SEPARATOR): inside a text disclosed it is escaped, so it splits nothing.
-  const reference = (i: number) => `group-${i}\u0001${i}`;
+  // References with what a text disclosed escapes (quotes, backslashes, tabs): the log keeps
+  // them exactly. (The separator of the log statement's texts, U+0001, is refused at the door.)
+  const reference = (i: number) => `group-${i}"\\\t${i}`;
   const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => extract(bankData, bank.ref, persons[i % 8]!, ['NewConsumerCredit'], reference(i))));
   assert.ok(responses.every((r) => r.status === 200));
   const { rows } = await reg.register.db.query<{ ref: string; content: string; lenderReference: string }>(

@@ -214,6 +214,16 @@ test('D25 a text that is empty or too long', async () => {
   await rule('D25', lumpSumLoan({ loanNumber: { type: 'Other', number: '' } }), lumpSumLoan());
 });
 
+test('D27 a date outside the years 1900–2199, year 0000 included (which the database has no date for)', async () => {
+  await rule('D27', lumpSumLoan({ contractDate: '0000-01-01' }), lumpSumLoan({ contractDate: '1900-01-01' }));
+  await rule('D27', lumpSumLoan({ contractDate: '1899-12-31' }), lumpSumLoan());
+  await rule('D27', lumpSumLoan({ lumpSumLoan: { ...(lumpSumLoan().lumpSumLoan as Json), plannedFinalDueDate: '9999-12-31' } }), lumpSumLoan({ lumpSumLoan: { ...(lumpSumLoan().lumpSumLoan as Json), plannedFinalDueDate: '2199-12-31' } }));
+  await rule('D27', lumpSumLoan({ defermentPeriods: [{ startDate: '0001-01-01', endDate: '2026-01-01' }] }), lumpSumLoan({ defermentPeriods: [{ startDate: '2025-06-01', endDate: '2026-01-01' }] }));
+  await rule('D27', leasingContract({ leasingContract: { contractPeriodStartDate: '2025-03-01', contractPeriodEndDate: '0000-02-29', monthlyInstalment: 1 } }), leasingContract());
+  const loan = await addLoan();
+  await rule('D27', payment(loan, { paymentDate: '0000-06-01', balance: 1 }), payment(loan, { paymentDate: daysAgo(1), balance: 1 }), 'Repayments');
+});
+
 test('a batch whose every report is rejected is FinishedFailed; all accepted is FinishedSuccess', async () => {
   const failed = await report(lender.client, lender.ref, 'AddLoans', [lumpSumLoan({ currencyCode: 'XXX' })]);
   assert.equal(failed.batchStatus, 'FinishedFailed');

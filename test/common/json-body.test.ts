@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseRequestJson, collectSchemaKeys } from '../../src/http/json-body.ts';
+import { MAX_JSON_DEPTH, parseRequestJson, collectSchemaKeys } from '../../src/common/json-body.ts';
 import { ExactNumber } from '../../src/common/decimal.ts';
 import { RegisterError } from '../../src/common/errors.ts';
 
@@ -28,6 +28,33 @@ test('the same property twice, in any casing, is A10 naming it', () => {
   assert.equal(e.code, 'A10');
   assert.equal(e.errors[0]!.fieldName, 'owner.idCode');
   assert.equal(refusal('{"loans":[{"amountIssued":1,"AMOUNTISSUED":null}]}').errors[0]!.fieldName, 'loans[0].amountIssued');
+});
+
+test('control characters other than tab, LF and CR are A10 also when escaped (the database cannot keep U+0000)', () => {
+  for (const c of ['\\u0000', '\\u0001', '\\u001f', '\\u001F', '\\b', '\\f']) {
+    const e = refusal(`{"owner":{"idCode":"a${c}b"}}`);
+    assert.equal(e.code, 'A10');
+    assert.equal(e.errors[0]!.fieldName, 'owner.idCode');
+  }
+  assert.deepEqual(parseRequestJson('{"owner":{"idCode":"a\\tb\\nc\\rd"}}', keys), { owner: { idCode: 'a\tb\nc\rd' } });
+});
+
+test('UTF-16 surrogates must pair up, escaped or raw; a pair is the character it encodes', () => {
+  for (const s of ['\\ud800', '\\udfff', '\\ud83d\\u0041', '\\ude00\\ud83d', '\\ud83d"', '\ud800', '\udc00x']) {
+    assert.equal(refusal(`{"owner":{"idCode":"${s}"}}`).code, 'A10', JSON.stringify(s));
+  }
+  assert.deepEqual(parseRequestJson('["\\ud83d\\ude00", "\\uD83D\\uDE00", "😀", "a\\n😀"]', keys), ['😀', '😀', '😀', 'a\n😀']);
+});
+
+test(`nesting deeper than ${MAX_JSON_DEPTH} levels is A10, however deep (no stack overflow)`, () => {
+  const ok = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+  assert.equal(JSON.stringify(parseRequestJson(ok, keys)), ok);
+  assert.equal(refusal('['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1)).code, 'A10');
+  assert.match(refusal('['.repeat(100_000)).errors[0]!.errorDescription, /Nesting deeper than/);
+  assert.equal(refusal('{"a":'.repeat(100_000)).code, 'A10');
+  // Siblings do not add up: depth is how deep, not how many.
+  const wide = `[${Array.from({ length: 1000 }, () => '[[1]]').join(',')}]`;
+  assert.equal((parseRequestJson(wide, keys) as unknown[]).length, 1000);
 });
 
 test('null is the same as absent', () => {

@@ -8,8 +8,21 @@ import { RegisterError } from '../common/errors.ts';
  * - refuses the same property twice in one object, in any casing (A10, naming it);
  * - drops properties whose value is null (null is the same as absent);
  * - keeps numbers that are not small integers as ExactNumber, so that amounts are
- *   judged and stored from their exact text.
+ *   judged and stored from their exact text;
+ * - refuses what the register could not store or a reader could misread (A10): control
+ *   characters (U+0000–U+001F) other than tab, line feed and carriage return, written as \u
+ *   escapes (raw ones are not JSON at all), and UTF-16 surrogates that do not pair up (PostgreSQL stores text as
+ *   UTF-8, which has no form for them);
+ * - refuses nesting deeper than MAX_JSON_DEPTH (A10) instead of exhausting the stack.
+ * Used by the HTTP request parser and by the reporting worker reading a stored batch.
  */
+
+/**
+ * The deepest nesting of arrays and objects accepted. The deepest message of the contract
+ * (a loan report's borrowers, collaterals …) nests 5 levels; 64 leaves room and stays far
+ * from the stack's limit.
+ */
+export const MAX_JSON_DEPTH = 64;
 export type KeyDictionary = ReadonlyMap<string, string>;
 
 class ParseFailure extends Error {
@@ -37,8 +50,13 @@ export function parseRequestJson(text: string, keys: KeyDictionary): unknown {
 
 const NULL = Symbol('null');
 
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
 class Parser {
   i = 0;
+  private depth = 0;
   private readonly path: (string | number)[] = [];
   constructor(
     private readonly s: string,
@@ -79,12 +97,18 @@ class Parser {
     return this.fail('Unexpected character');
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) this.fail(`Nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+
   object(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 125) {
       this.i++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -111,6 +135,7 @@ class Parser {
       }
       if (c === 125) {
         this.i++;
+        this.depth--;
         return out;
       }
       this.fail("Expected ',' or '}'");
@@ -130,10 +155,12 @@ class Parser {
 
   array(): unknown[] {
     const out: unknown[] = [];
+    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 93) {
       this.i++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -150,6 +177,7 @@ class Parser {
       }
       if (c === 93) {
         this.i++;
+        this.depth--;
         return out;
       }
       this.fail("Expected ',' or ']'");
@@ -171,6 +199,14 @@ class Parser {
         this.i = i;
         this.fail(Number.isNaN(c) ? 'Unterminated string' : 'Control character in string');
       }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // A raw surrogate must be the high half of a pair (text decoded from UTF-8 never has a lone one).
+        if (c > 0xdbff || !isLowSurrogate(s.charCodeAt(i + 1))) {
+          this.i = i;
+          this.fail('Unpaired UTF-16 surrogate in string');
+        }
+        i++;
+      }
       i++;
     }
     // Slow path with escapes.
@@ -186,6 +222,15 @@ class Parser {
         this.fail(Number.isNaN(c) ? 'Unterminated string' : 'Control character in string');
       }
       if (c !== 92) {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          if (c > 0xdbff || !isLowSurrogate(s.charCodeAt(i + 1))) {
+            this.i = i;
+            this.fail('Unpaired UTF-16 surrogate in string');
+          }
+          out += s.slice(i, i + 2);
+          i += 2;
+          continue;
+        }
         out += s[i];
         i++;
         continue;
@@ -195,8 +240,10 @@ class Parser {
         case '"': out += '"'; break;
         case '\\': out += '\\'; break;
         case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'b':
+        case 'f':
+          this.i = i;
+          this.fail(`Control character \\${e} in string`);
         case 'n': out += '\n'; break;
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
@@ -206,7 +253,23 @@ class Parser {
             this.i = i;
             this.fail('Bad \\u escape');
           }
-          out += String.fromCharCode(parseInt(hex, 16));
+          const code = parseInt(hex, 16);
+          if (code < 32 && code !== 9 && code !== 10 && code !== 13) {
+            this.i = i;
+            this.fail(`Control character \\u${hex} in string`);
+          }
+          if (code >= 0xd800 && code <= 0xdfff) {
+            // Escaped surrogates must come as a pair: \uD83D\uDE00.
+            const low = s.slice(i + 6, i + 12);
+            if (code > 0xdbff || !/^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(low)) {
+              this.i = i;
+              this.fail(`Unpaired UTF-16 surrogate \\u${hex} in string`);
+            }
+            out += String.fromCharCode(code, parseInt(low.slice(2), 16));
+            i += 10;
+            break;
+          }
+          out += String.fromCharCode(code);
           i += 4;
           break;
         }
