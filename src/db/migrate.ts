@@ -21,9 +21,10 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 export class SchemaTooNewError extends Error {}
 
 /**
- * Brings the schema up to date. Each migration runs in its own transaction, under an
- * advisory lock so that two processes starting at once do not both apply it. A database
- * whose schema is newer than this code is refused: running old code on it could corrupt it.
+ * Brings the schema up to date: every pending migration in one transaction (all of them or
+ * none), under an advisory lock so that two processes starting at once do not both apply
+ * them; the second waits, then finds nothing left to do. A database whose schema is newer
+ * than this code is refused: running old code on it could corrupt it.
  */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<{ applied: number[]; version: number }> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -10,6 +10,9 @@ import type { OrganisationRef } from '../../src/access/organisations.ts';
 import type { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { finnishDate } from '../../src/common/dates.ts';
 import { ExtractProducer } from '../../src/extract/store.ts';
+import { processBatch } from '../../src/reporting/processor.ts';
+import { receiveBatch } from '../../src/reporting/store.ts';
+import { counting } from '../helpers/db.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, postBatch, rejectedCodes, report, testPerson, waitForBatch } from '../helpers/reports.ts';
 
@@ -142,4 +145,19 @@ test("one organisation's extract that cannot be logged does not fail another's i
   assert.equal(results[2].status, 'fulfilled', "the other organisation's request in its group is served");
   const logged = await reg.register.db.query<{ ref: string }>(`SELECT lender_reference AS ref FROM extracts WHERE lender_reference IN ('first', 'innocent', 'fail-me') ORDER BY 1`);
   assert.deepEqual(logged.rows.map((r) => r.ref), ['first', 'innocent']);
+});
+
+test('the reports of a failing batch are isolated by halving: two bad reports among 1 000 cost tens of statements, not thousands', async () => {
+  await reg.server.worker.stop(); // this test processes its batch itself
+  const { rows } = await reg.register.db.query<{ id: number }>('SELECT id FROM organisations WHERE id_code = $1', [a.ref.idCode]);
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const loans = Array.from({ length: 1000 }, (_, i) => (i === 137 || i === 800 ? loanNumbered(`POISON-${suffix}-${i}`) : lumpSumLoan()));
+  const received = await receiveBatch(reg.register.db, { organisationId: rows[0]!.id, operation: 'AddLoans', batchReference: `halving-${suffix}`, rawBody: JSON.stringify({ targetEnvironment: 'Test', owner: {}, loans }), reportCount: loans.length });
+  const c = counting(reg.register.db);
+  assert.equal(await processBatch(c.db, received.id, { environment: 'Test' }), true);
+  assert.ok(c.count() < 250, `${c.count()} statements`);
+  const status = await reg.register.db.query<{ status: string; accepted: number; rejected: number }>('SELECT status, accepted_count AS accepted, rejected_count AS rejected FROM batches WHERE id = $1', [received.id]);
+  assert.deepEqual(status.rows[0], { status: 'FinishedPartialSuccess', accepted: 998, rejected: 2 });
+  const rejected = await reg.register.db.query<{ seq: number; code: string }>(`SELECT seq, errors->0->>'errorCode' AS code FROM reports WHERE batch_id = $1 AND status = 'rejected' ORDER BY seq`, [received.id]);
+  assert.deepEqual(rejected.rows, [{ seq: 137, code: 'A99' }, { seq: 800, code: 'A99' }]);
 });
