@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { accessRoutes } from './access/routes.ts';
-import { ReportingWorker } from './reporting/processor.ts';
+import { JobRunner } from './jobs/runner.ts';
+import { reportingJob } from './reporting/processor.ts';
 import { reportingRoutes } from './reporting/routes.ts';
 import { extractRoutes } from './extract/routes.ts';
 import { incomeRoutes } from './extract/income-routes.ts';
@@ -18,7 +19,8 @@ export interface RunningServer {
   port: number;
   trust: TrustStore;
   logger: Logger;
-  worker: ReportingWorker;
+  /** The background work (jobs/runner.ts): reporting batches. */
+  worker: JobRunner;
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
 }
@@ -38,7 +40,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
     keepAliveTimeoutMs: register.config.keepAliveTimeoutMs,
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
-  const worker = new ReportingWorker(register.db, { environment: register.environment, logger });
+  const worker = new JobRunner([reportingJob(register.db, { environment: register.environment, logger })], { logger });
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
   await app.register(extractRoutes({ db: register.db, environment: register.environment }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));

@@ -1,10 +1,12 @@
 /**
- * The reporting worker: processes received batches after the 202, in the order received,
- * each batch in one transaction (so a crash mid-batch leaves it Received, to be processed
- * after the restart, and no report is ever applied twice). Set-based: a batch is read and
- * written in a handful of SQL statements whatever its size.
+ * Processing reporting batches after the 202, as a kind of background work (jobs/runner.ts):
+ * batches are claimed in the order received, a lender's strictly one after the other, by any
+ * register process on the database; each batch in one transaction (so a crash mid-batch
+ * leaves it Received, to be processed after the restart, and no report is ever applied twice).
+ * Set-based: a batch is read and written in a handful of SQL statements whatever its size.
  */
 import type { Logger } from 'pino';
+import type { JobKind } from '../jobs/runner.ts';
 import { finnishDate } from '../common/dates.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
@@ -341,100 +343,20 @@ async function writeOutcomes(tx: Queryable, batchId: number, o: ReportOutcome[],
   );
 }
 
-/**
- * Runs batches as they arrive (woken by the API), and those found waiting at start or left by
- * another process. One batch's failure is never the worker's: a batch that fails for good ends
- * (runNextBatch), and one that fails for a passing reason waits with a growing back-off while
- * the other lenders' batches go on.
- */
-export class ReportingWorker {
-  private running = false;
-  private stopped = false;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<void> = Promise.resolve();
-  /** Batches that failed for a passing reason: when to try again, and how often they failed. */
-  private readonly deferred = new Map<number, { until: number; failures: number }>();
+/** What the API needs of the background runner: to tell it that a batch was stored. */
+export interface ReportingWorker {
+  wake(): void;
+}
 
-  constructor(
-    private readonly db: Database,
-    private readonly opts: { environment: Environment; logger: Logger; pollMs?: number; maxBackoffMs?: number },
-  ) {}
-
-  start(): void {
-    this.schedule(0);
-  }
-
-  /** Called after a batch was received: process soon. */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.current = this.drain();
-    }, ms);
-  }
-
-  private skipList(): number[] {
-    const now = Date.now();
-    const skip: number[] = [];
-    for (const [id, d] of this.deferred) if (d.until > now) skip.push(id);
-    return skip;
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        for (;;) {
-          if (this.stopped) return;
-          const started = Date.now();
-          // After repeated passing failures a batch is isolated (a report at a time), in case
-          // what looks like the database is in fact this batch.
-          const isolateId = [...this.deferred].find(([, d]) => d.until <= started && d.failures >= 5)?.[0];
-          const { run, batchId } = await runNextBatch(this.db, {
-            environment: this.opts.environment,
-            logger: this.opts.logger,
-            skip: this.skipList(),
-            ...(isolateId !== undefined ? { id: isolateId, isolate: true } : {}),
-          });
-          if (run === 'none') {
-            if (isolateId === undefined) break;
-            this.deferred.delete(isolateId); // another process has it, or has finished it
-            continue;
-          }
-          if (typeof run === 'object') {
-            if (batchId === undefined) throw run.retry; // not even the claim worked: the database
-            const failures = (this.deferred.get(batchId)?.failures ?? 0) + 1;
-            const waitMs = Math.min(this.opts.maxBackoffMs ?? 60_000, 500 * 2 ** Math.min(failures, 10));
-            this.deferred.set(batchId, { until: Date.now() + waitMs, failures });
-            this.opts.logger.warn({ batchId, failures, retryInMs: waitMs, err: run.retry }, 'batch processing failed for a passing reason; will retry');
-            continue;
-          }
-          this.deferred.delete(batchId!);
-          this.opts.logger.info({ batchId, ms: Date.now() - started, ...(run === 'isolated' ? { isolated: true } : {}) }, 'batch processed');
-        }
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      this.opts.logger.error({ err }, 'batch processing failed; will retry');
-    } finally {
-      this.running = false;
-      const next = Math.min(...[...this.deferred.values()].map((d) => d.until - Date.now()), this.opts.pollMs ?? 1000);
-      this.schedule(Math.max(10, next));
-    }
-  }
-
-  /** Finishes the batch in hand and stops. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.current;
-  }
+/** Reporting batches as a kind of background work (jobs/runner.ts): an item is a batch. */
+export function reportingJob(db: Database, opts: { environment: Environment; logger: Logger }): JobKind {
+  return {
+    name: 'reporting',
+    async runNext({ skip, careful }) {
+      const { run, batchId } = await runNextBatch(db, { ...opts, skip, ...(careful !== undefined ? { id: careful, isolate: true } : {}) });
+      if (run === 'none') return { step: 'idle' };
+      if (typeof run === 'object') return { step: 'retry', ...(batchId !== undefined ? { item: batchId } : {}), err: run.retry };
+      return { step: 'done', item: batchId!, message: 'batch processed', details: { batchId, ...(run === 'isolated' ? { isolated: true } : {}) } };
+    },
+  };
 }
