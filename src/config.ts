@@ -1,4 +1,12 @@
-/** The register's configuration: command-line options over PCR_* environment variables over defaults. */
+/**
+ * The register's configuration: command-line options over PCR_* environment variables over defaults.
+ * Every value is checked here, at start, so that a typo stops the register with one line naming
+ * the option and the value (exit 2) instead of switching a limit off (`Number('lots')` is NaN,
+ * and NaN passes every comparison). A variable set to the empty string is refused like any other
+ * bad value: an empty `PCR_DATABASE_URL` left by a template must not quietly mean the embedded database.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Environment } from './access/pki.ts';
 
@@ -44,45 +52,152 @@ export interface ConfigInput {
 
 export class ConfigError extends Error {}
 
-function nonNegative(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number ≥ 0, not "${value}"`);
+/** pino's levels; anything else would make pino throw at the first log line, or log nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The numeric options: whole numbers (ms, counts) or decimals (requests a second), each with the
+ * range that makes sense for it. Zero is allowed only where it has a meaning (no cache, no limit):
+ * a request or keep-alive timeout of 0 would switch Node's timeout off.
+ */
+export const NUMERIC_OPTIONS = {
+  PCR_TRUST_CACHE_MS: { whole: true, min: 0, max: 60_000, default: 2000 },
+  PCR_REQUEST_TIMEOUT_MS: { whole: true, min: 1, max: 3_600_000, default: 100_000 },
+  PCR_KEEP_ALIVE_TIMEOUT_MS: { whole: true, min: 1, max: 600_000, default: 5_000 },
+  PCR_MAX_REPORTS_PER_BATCH: { whole: true, min: 1, max: 1_000_000, default: 100_000 },
+  PCR_DATABASE_POOL_SIZE: { whole: true, min: 1, max: 1_000, default: 20 },
+  PCR_RATE_LIMIT: { whole: false, min: 0, max: 1_000_000, default: 200 },
+  PCR_RATE_BURST: { whole: false, min: 1, max: 10_000_000, default: undefined },
+} as const;
+type NumericOption = keyof typeof NUMERIC_OPTIONS;
+
+/** A value as it may be shown in a one-line message: quoted, control characters escaped, bounded, no password. */
+function shown(value: string): string {
+  const safe = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:).*@/i, '$1***@');
+  return JSON.stringify(safe.length > 200 ? `${safe.slice(0, 200)}…` : safe);
+}
+
+/** The value of an option and the name it was given under (the command-line option wins over the variable). */
+interface Raw {
+  name: string;
+  value: string;
+}
+
+function pick(flag: string, cli: string | number | undefined, variable: string, env: NodeJS.ProcessEnv): Raw | undefined {
+  const raw = cli !== undefined ? { name: flag, value: String(cli) } : env[variable] !== undefined ? { name: variable, value: env[variable]! } : undefined;
+  if (raw && raw.value.trim() === '') throw new ConfigError(`${raw.name} is empty; give it a value or leave it unset`);
+  return raw;
+}
+
+function numeric(option: NumericOption, env: NodeJS.ProcessEnv, fallback?: number): number {
+  const rule = NUMERIC_OPTIONS[option];
+  const raw = pick(option, undefined, option, env);
+  if (!raw) return fallback ?? (rule.default as number);
+  const text = raw.value.trim();
+  const n = Number(text);
+  const shape = rule.whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (!shape.test(text) || !Number.isFinite(n) || n < rule.min || n > rule.max) {
+    throw new ConfigError(`${option} must be ${rule.whole ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}, not ${shown(raw.value)}`);
+  }
   return n;
 }
 
-export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
-  const dataDir = resolve(input.dataDir ?? env.PCR_DATA_DIR ?? './data');
-  const environment = input.environment ?? env.PCR_ENVIRONMENT;
-  if (environment !== undefined && environment !== 'Test' && environment !== 'Production') {
-    throw new ConfigError(`--environment must be Test or Production, not "${environment}"`);
+/** A DNS name (letters, digits, hyphens; labels of 1–63) or an IP address. */
+function isHostName(name: string): boolean {
+  if (isIP(name)) return true;
+  return name.length <= 253 && /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i.test(name);
+}
+
+/** pg accepts postgres:// and postgresql:// URLs, a host left empty for the local socket included. */
+function isDatabaseUrl(url: string): boolean {
+  if (!/^postgres(ql)?:\/\/\S*$/i.test(url)) return false;
+  try {
+    new URL(url.replace('@/', '@localhost/'));
+    return true;
+  } catch {
+    return false;
   }
-  const port = Number(input.port ?? env.PCR_PORT ?? 8443);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number, not "${input.port ?? env.PCR_PORT}"`);
-  const host = input.host ?? env.PCR_HOST ?? '127.0.0.1';
-  const names = (input.serverNames ?? env.PCR_SERVER_NAMES ?? 'localhost,127.0.0.1,::1').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function readableFile(raw: Raw): string {
+  const path = resolve(raw.value);
+  let problem: string | undefined;
+  try {
+    if (!statSync(path).isFile()) problem = 'is not a file';
+    else accessSync(path, constants.R_OK);
+  } catch (err) {
+    problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as NodeJS.ErrnoException).code})`;
+  }
+  if (problem) throw new ConfigError(`${raw.name}: ${shown(raw.value)} ${problem}`);
+  return path;
+}
+
+function directory(raw: Raw | undefined, fallback: string): string {
+  if (raw && raw.value.includes('\0')) throw new ConfigError(`${raw.name} is not a path: ${shown(raw.value)}`);
+  return resolve(raw?.value ?? fallback);
+}
+
+export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
+  const dataDir = directory(pick('--data-dir', input.dataDir, 'PCR_DATA_DIR', env), './data');
+  const caDir = directory(pick('--ca-dir', input.caDir, 'PCR_CA_DIR', env), join(dataDir, 'ca'));
+
+  const environment = pick('--environment', input.environment, 'PCR_ENVIRONMENT', env);
+  const environmentValue = environment?.value.trim();
+  if (environment && environmentValue !== 'Test' && environmentValue !== 'Production') {
+    throw new ConfigError(`${environment.name} must be Test or Production, not ${shown(environment.value)}`);
+  }
+
+  const portRaw = pick('--port', input.port, 'PCR_PORT', env);
+  const port = portRaw ? Number(portRaw.value.trim()) : 8443;
+  if (portRaw && (!/^\d+$/.test(portRaw.value.trim()) || port > 65535)) {
+    throw new ConfigError(`${portRaw.name} must be a port number from 0 to 65535 (0: any free port), not ${shown(portRaw.value)}`);
+  }
+
+  const hostRaw = pick('--host', input.host, 'PCR_HOST', env);
+  const host = hostRaw?.value.trim() ?? '127.0.0.1';
+  if (hostRaw && !isHostName(host)) throw new ConfigError(`${hostRaw.name} must be a host name or an IP address, not ${shown(hostRaw.value)}`);
+
+  const namesRaw = pick('--server-names', input.serverNames, 'PCR_SERVER_NAMES', env);
+  const names = (namesRaw?.value ?? 'localhost,127.0.0.1,::1').split(',').map((s) => s.trim()).filter(Boolean);
+  const badName = names.find((n) => !isHostName(n));
+  if (namesRaw && (badName !== undefined || names.length === 0)) {
+    throw new ConfigError(`${namesRaw.name} must be host names or IP addresses separated by commas, not ${shown(badName ?? namesRaw.value)}`);
+  }
   if (!names.includes(host) && host !== '0.0.0.0' && host !== '::') names.push(host);
-  const databaseUrl = input.databaseUrl ?? env.PCR_DATABASE_URL;
-  const tlsCertFile = input.tlsCert ?? env.PCR_TLS_CERT;
-  const tlsKeyFile = input.tlsKey ?? env.PCR_TLS_KEY;
-  if (!!tlsCertFile !== !!tlsKeyFile) throw new ConfigError('--tls-cert and --tls-key go together');
-  const perSecond = nonNegative('PCR_RATE_LIMIT', env.PCR_RATE_LIMIT ?? '200');
-  const burst = nonNegative('PCR_RATE_BURST', env.PCR_RATE_BURST ?? String(Math.max(1, perSecond * 2)));
-  if (perSecond > 0 && burst < 1) throw new ConfigError('PCR_RATE_BURST must be at least 1');
+
+  const urlRaw = pick('--database-url', input.databaseUrl, 'PCR_DATABASE_URL', env);
+  if (urlRaw && !isDatabaseUrl(urlRaw.value)) {
+    throw new ConfigError(`${urlRaw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…), not ${shown(urlRaw.value)}`);
+  }
+
+  const certRaw = pick('--tls-cert', input.tlsCert, 'PCR_TLS_CERT', env);
+  const keyRaw = pick('--tls-key', input.tlsKey, 'PCR_TLS_KEY', env);
+  if (!!certRaw !== !!keyRaw) throw new ConfigError('--tls-cert and --tls-key (PCR_TLS_CERT, PCR_TLS_KEY) go together');
+  const tls = certRaw && keyRaw ? { tlsCertFile: readableFile(certRaw), tlsKeyFile: readableFile(keyRaw) } : {};
+
+  const levelRaw = pick('PCR_LOG_LEVEL', undefined, 'PCR_LOG_LEVEL', env);
+  const logLevel = levelRaw?.value.trim() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`PCR_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${shown(levelRaw!.value)}`);
+  }
+
+  const perSecond = numeric('PCR_RATE_LIMIT', env);
+  const burst = numeric('PCR_RATE_BURST', env, Math.max(1, perSecond * 2));
   return {
     dataDir,
-    ...(databaseUrl ? { databaseUrl } : {}),
-    caDir: resolve(input.caDir ?? env.PCR_CA_DIR ?? join(dataDir, 'ca')),
+    ...(urlRaw ? { databaseUrl: urlRaw.value } : {}),
+    caDir,
     host,
     port,
-    ...(environment ? { environment: environment as Environment } : {}),
+    ...(environment ? { environment: environmentValue as Environment } : {}),
     serverNames: names,
-    ...(tlsCertFile ? { tlsCertFile: resolve(tlsCertFile), tlsKeyFile: resolve(tlsKeyFile!) } : {}),
-    trustCacheMs: Number(env.PCR_TRUST_CACHE_MS ?? 2000),
-    requestTimeoutMs: Number(env.PCR_REQUEST_TIMEOUT_MS ?? 100_000),
-    keepAliveTimeoutMs: Number(env.PCR_KEEP_ALIVE_TIMEOUT_MS ?? 5_000),
-    logLevel: env.PCR_LOG_LEVEL ?? 'info',
-    maxReportsPerBatch: Number(env.PCR_MAX_REPORTS_PER_BATCH ?? 100_000),
-    databasePoolSize: Number(env.PCR_DATABASE_POOL_SIZE ?? 20),
+    ...tls,
+    trustCacheMs: numeric('PCR_TRUST_CACHE_MS', env),
+    requestTimeoutMs: numeric('PCR_REQUEST_TIMEOUT_MS', env),
+    keepAliveTimeoutMs: numeric('PCR_KEEP_ALIVE_TIMEOUT_MS', env),
+    logLevel,
+    maxReportsPerBatch: numeric('PCR_MAX_REPORTS_PER_BATCH', env),
+    databasePoolSize: numeric('PCR_DATABASE_POOL_SIZE', env),
     rateLimit: { perSecond, burst },
   };
 }

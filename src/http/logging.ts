@@ -1,18 +1,22 @@
 /** Structured logs (pino) that never carry a personal identity code. */
 import pino, { type Logger, type DestinationStream } from 'pino';
-import { PERSONAL_IDENTITY_CODE_PATTERN } from '../identity/personal-identity-code.ts';
+import { STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN } from '../identity/personal-identity-code.ts';
 
 export const REDACTED = '[identity code]';
 
+/**
+ * Replaces every personal identity code standing alone; certificate serials and UUIDs, which
+ * log lines are matched by, come through unchanged. Property names are scrubbed as well as values.
+ */
 export function scrub(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(PERSONAL_IDENTITY_CODE_PATTERN, REDACTED);
+  if (typeof value === 'string') return value.replace(STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN, REDACTED);
   if (!value || typeof value !== 'object' || depth > 8) return value;
   if (value instanceof Error) {
     return { type: value.name, message: scrub(value.message), stack: scrub(value.stack), code: (value as { code?: unknown }).code };
   }
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[scrub(k) as string] = scrub(v, depth + 1);
   return out;
 }
 

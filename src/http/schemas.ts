@@ -36,10 +36,20 @@ export const ErrorBody = Type.Object(
   { description: 'Every refusal, on every API, has this shape' },
 );
 
+/** The refusals a client is told to retry (A50, A90) carry the wait in whole seconds. */
+const RETRY_AFTER: Record<number, string> = {
+  429: 'Too many requests (A50): retry after the seconds in Retry-After',
+  503: 'Service break (A90): retry after the seconds in Retry-After',
+};
+
 /** Standard refusal responses for an authenticated operation, for the OpenAPI document. */
 export function refusals(...statuses: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {};
-  for (const s of statuses) out[s] = ErrorBody;
+  for (const s of statuses) {
+    out[s] = RETRY_AFTER[s]
+      ? ({ ...ErrorBody, description: RETRY_AFTER[s], headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Whole seconds to wait' } } } as TSchema)
+      : ErrorBody;
+  }
   return out;
 }
 

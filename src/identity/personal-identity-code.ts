@@ -73,5 +73,14 @@ export function makePersonalIdentityCode(birthDate: string, individualNumber: nu
   return `${ddmmyy}${sign}${zzz}${checkCharacter(ddmmyy, zzz)}`;
 }
 
-/** Any string that looks like a personal identity code, for scrubbing logs. */
+/** Any string that looks like a personal identity code, anywhere (also inside a longer run of letters and digits). */
 export const PERSONAL_IDENTITY_CODE_PATTERN = /\d{6}[-+YXWVUABCDEF]\d{3}[0-9A-Y]/gi;
+
+/**
+ * The shape of a personal identity code standing alone, for scrubbing logs: not preceded or
+ * followed by an ASCII letter or digit. Anything else may border it (space, quote, '=', ':', '/', '-', 'ä' …),
+ * so codes in text, JSON and URLs are found, while certificate serials (32 hex digits) and UUIDs
+ * (hex groups of 8-4-4-4-12 between '-') never contain one: their hex runs are longer than a
+ * code wherever a code could start and end.
+ */
+export const STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN = /(?<![A-Z0-9])\d{6}[-+YXWVUABCDEF]\d{3}[0-9A-Y](?![A-Z0-9])/gi;

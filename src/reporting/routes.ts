@@ -1,8 +1,11 @@
 /** The reporting API (reporting.md): five batch operations, GetBatchStatus, GetLoan, and the Test environment's extras. */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegisterError } from '../common/errors.ts';
 import type { Database } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
+import { checkCertificateFits, checkPermission, type Operation } from '../access/policy.ts';
+import type { Caller } from '../access/trust.ts';
 import { errorBody, toRegisterError } from '../http/app.ts';
 import { refusals } from '../http/schemas.ts';
 import { LOAN_VIEW_COLUMNS, loanView, type LoanViewRow } from './loan-view.ts';
@@ -34,21 +37,82 @@ export function decodeHeaderText(value: string): string {
   return utf8.includes('\ufffd') ? value : utf8;
 }
 
+/** Whether the caller could read a refusal of this operation back with GetBatchStatus: its certificate and permission fit. */
+function mayReadBack(caller: Caller, operation: Operation, environment: Environment): boolean {
+  try {
+    checkCertificateFits(caller, operation, environment);
+    checkPermission(caller, operation);
+    checkPermission(caller, 'GetBatchStatus');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const recentKey = (organisationId: number, reference: string) => `${organisationId}\n${reference}`;
+
+/**
+ * The refusals this process wrote last (owner and reference → digest of the errors), so that a
+ * repeated identical refusal costs no write; bounded, oldest forgotten first (forgetting costs one
+ * write at most). The database keeps the refusal's first time when the errors are the same.
+ */
+class RecentRefusals {
+  private readonly written = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+
+  has(key: string, digest: string): boolean {
+    const seen = this.written.get(key);
+    if (seen !== digest) return false;
+    this.written.delete(key); // most recently used goes last
+    this.written.set(key, seen);
+    return true;
+  }
+
+  remember(key: string, digest: string): void {
+    this.written.delete(key);
+    this.written.set(key, digest);
+    if (this.written.size > this.max) this.written.delete(this.written.keys().next().value!);
+  }
+
+  forget(key: string): void {
+    this.written.delete(key);
+  }
+
+  forgetOrganisation(organisationId: number): void {
+    const prefix = recentKey(organisationId, '');
+    for (const key of this.written.keys()) if (key.startsWith(prefix)) this.written.delete(key);
+  }
+}
+
 export function reportingRoutes(opts: ReportingOptions) {
   const maxReports = opts.maxReportsPerBatch ?? 100_000;
   return async function plugin(app: FastifyInstance): Promise<void> {
-    /** A batch refused at the door, wherever the certificate identified the owner, is remembered by its reference. */
+    const recent = new RecentRefusals();
+    /**
+     * A batch refused at the door is remembered by its reference, for GetBatchStatus, only when
+     * its owner could read it back: an authenticated request within the rate limit whose
+     * certificate and permission fit the operation. Unauthenticated (A23), rate-limited (A50),
+     * wrong-usage (A24) and unpermitted (A22) floods write nothing; a repeated identical refusal
+     * of the same reference writes nothing either.
+     */
     async function rememberRefusal(request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
       const reference = request.headers.batchreference;
       const operation = request.routeOptions.config.operation;
-      if (!request.caller || typeof reference !== 'string' || !BATCH_REFERENCE.test(reference) || !operation) return;
+      const caller = request.caller;
+      if (!caller || typeof reference !== 'string' || !BATCH_REFERENCE.test(reference) || !operation) return;
       const refusal = toRegisterError(error);
-      // A30: the reference belongs to an accepted batch; A99: nothing was decided; A50: a flood of
-      // requests must not become a flood of writes (the client has its 429 and Retry-After).
+      // A30: the reference belongs to an accepted batch; A99: nothing was decided; A50: the client has its 429 and Retry-After.
       if (refusal.code === 'A30' || refusal.code === 'A99' || refusal.code === 'A50') return;
-      await recordRefusal(opts.db, request.caller.organisation.id, operation, reference, refusal.errors).catch((err: Error) =>
-        request.log.error({ err }, 'could not record the refusal'),
-      );
+      if (!mayReadBack(caller, operation, opts.environment)) return;
+      const key = recentKey(caller.organisation.id, reference);
+      const digest = createHash('sha256').update(`${operation}\n${JSON.stringify(refusal.errors)}`).digest('base64');
+      if (recent.has(key, digest)) return;
+      try {
+        await recordRefusal(opts.db, caller.organisation.id, operation, reference, refusal.errors);
+        recent.remember(key, digest);
+      } catch (err) {
+        request.log.error({ err }, 'could not record the refusal');
+      }
     }
 
     for (const operation of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) {
@@ -84,7 +148,10 @@ export function reportingRoutes(opts: ReportingOptions) {
             rawBody: request.rawBody!,
             reportCount: reports.length,
           });
-          if (received.created) opts.worker.wake();
+          if (received.created) {
+            recent.forget(recentKey(request.caller!.organisation.id, received.batchReference)); // the accepted batch took its refusal's place
+            opts.worker.wake();
+          }
           void reply.code(202);
           return { batchReference: received.batchReference, batchStatus: received.batchStatus };
         },
@@ -158,11 +225,21 @@ export function reportingRoutes(opts: ReportingOptions) {
             security: [{ mutualTLS: [] }],
           },
         },
-        async (request) => ({ statusMessage: 'The request succeeded', correlationId: request.id, deleted: await resetTestData(opts.db, request.caller!.organisation.id) }),
+        async (request) => {
+          const deleted = await resetTestData(opts.db, request.caller!.organisation.id);
+          recent.forgetOrganisation(request.caller!.organisation.id);
+          return { statusMessage: 'The request succeeded', correlationId: request.id, deleted };
+        },
       );
       app.post(
         '/Servicebreak',
-        { schema: { tags: ['test environment'], summary: 'Always answers 503 A90 with Retry-After, to test a client\'s handling (Test environment only)' } },
+        {
+          schema: {
+            tags: ['test environment'],
+            summary: 'Always answers 503 A90 with Retry-After, to test a client\'s handling (Test environment only)',
+            response: refusals(503),
+          },
+        },
         async () => {
           throw new RegisterError('A90', 'Service break; retry after the time in Retry-After', undefined, { 'Retry-After': '60' });
         },

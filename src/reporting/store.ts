@@ -56,11 +56,18 @@ export async function receiveBatch(
   }
 }
 
-/** A batch refused at the door is remembered by reference, owner, time and errors (not content). */
+/**
+ * A batch refused at the door is remembered by reference, owner, time and errors (not content).
+ * A refusal already recorded with the same errors is left alone: no new row version, no row
+ * lock, no WAL (a repeated bad request costs no write).
+ */
 export async function recordRefusal(db: Queryable, organisationId: number, operation: string, batchReference: string, errors: ErrorResponse[]): Promise<void> {
   await db.query(
-    `INSERT INTO batch_refusals (organisation_id, batch_reference, operation, errors) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (organisation_id, batch_reference) DO UPDATE SET operation = EXCLUDED.operation, errors = EXCLUDED.errors, refused_at = now()`,
+    `INSERT INTO batch_refusals (organisation_id, batch_reference, operation, errors)
+     SELECT $1::bigint, $2::text, $3::text, $4::jsonb
+     WHERE NOT EXISTS (SELECT 1 FROM batch_refusals WHERE organisation_id = $1 AND batch_reference = $2 AND operation = $3 AND errors = $4::jsonb)
+     ON CONFLICT (organisation_id, batch_reference) DO UPDATE SET operation = EXCLUDED.operation, errors = EXCLUDED.errors, refused_at = now()
+     WHERE batch_refusals.operation IS DISTINCT FROM EXCLUDED.operation OR batch_refusals.errors IS DISTINCT FROM EXCLUDED.errors`,
     [organisationId, batchReference, operation, JSON.stringify(errors)],
   );
 }

@@ -61,3 +61,14 @@ test('over the limit → 429 A50 with Retry-After, nothing stored; other organis
   assert.equal((await data.get('/whoami')).status, 429, "the organisation's other certificates share its allowance");
   assert.equal((await reg.anonymous().get('/whoami')).status, 401, 'no certificate is still 401, not counted');
 });
+
+test('the OpenAPI document: 429 with Retry-After on every operation, /Servicebreak answers 503 A90 with Retry-After and nothing else', async () => {
+  type Responses = Record<string, { headers?: Record<string, unknown> }>;
+  const doc = (await reg.anonymous().get<{ paths: Record<string, { post?: { responses: Responses } }> }>('/openapi.json')).body;
+  const limited = Object.entries(doc.paths).filter(([, p]) => p.post?.responses['429']);
+  assert.ok(limited.length >= 10, 'the operations document their 429');
+  for (const [path, p] of limited) assert.ok(p.post!.responses['429']!.headers?.['Retry-After'], `${path} 429 has Retry-After`);
+  const servicebreak = doc.paths['/Servicebreak']!.post!.responses;
+  assert.deepEqual(Object.keys(servicebreak), ['503']);
+  assert.ok(servicebreak['503']!.headers?.['Retry-After']);
+});

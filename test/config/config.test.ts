@@ -1,0 +1,273 @@
+/** Every configuration option is checked at start: good values are taken, each kind of bad value is one clear line and exit 2. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, resolveConfig, type ConfigInput, type RegisterConfig } from '../../src/config.ts';
+
+const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
+let dir: string;
+let certFile: string;
+let keyFile: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pcr-config-'));
+  certFile = join(dir, 'cert.pem');
+  keyFile = join(dir, 'key.pem');
+  writeFileSync(certFile, 'cert');
+  writeFileSync(keyFile, 'key');
+  mkdirSync(join(dir, 'a-folder'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type Case = { env?: Record<string, string>; input?: ConfigInput };
+/** Per option: values taken (and what they become), and bad values of each kind with what the message must say. */
+interface Row {
+  option: string;
+  good: [Case, (c: RegisterConfig) => unknown, unknown][];
+  bad: [Case, RegExp][];
+}
+
+const env = (name: string, value: string): Case => ({ env: { [name]: value } });
+const ms = (name: string, field: keyof RegisterConfig, min: number, max: number): Row => ({
+  option: name,
+  good: [
+    [{}, (c) => c[field], { PCR_TRUST_CACHE_MS: 2000, PCR_REQUEST_TIMEOUT_MS: 100_000, PCR_KEEP_ALIVE_TIMEOUT_MS: 5000 }[name]],
+    [env(name, String(min)), (c) => c[field], min],
+    [env(name, String(max)), (c) => c[field], max],
+    [env(name, ' 1500 '), (c) => c[field], 1500],
+  ],
+  bad: [
+    [env(name, 'lots'), new RegExp(`^${name} must be a whole number from ${min} to ${max}, not "lots"$`)],
+    [env(name, '-1'), /not "-1"/],
+    [env(name, String(min - 1)), new RegExp(`from ${min} to ${max}`)],
+    [env(name, String(max + 1)), new RegExp(`not "${max + 1}"`)],
+    [env(name, '1.5'), /whole number/],
+    [env(name, '1e3'), /whole number/],
+    [env(name, '0x10'), /whole number/],
+    [env(name, 'Infinity'), /whole number/],
+    [env(name, ''), new RegExp(`^${name} is empty`)],
+    [env(name, '  '), /is empty/],
+  ],
+});
+const count = (name: string, field: keyof RegisterConfig, dflt: number, max: number): Row => ({
+  option: name,
+  good: [
+    [{}, (c) => c[field], dflt],
+    [env(name, '1'), (c) => c[field], 1],
+    [env(name, String(max)), (c) => c[field], max],
+  ],
+  bad: [
+    [env(name, 'lots'), new RegExp(`^${name} must be a whole number from 1 to ${max}, not "lots"$`)],
+    [env(name, '0'), /from 1 to/],
+    [env(name, '-5'), /not "-5"/],
+    [env(name, '2.5'), /whole number/],
+    [env(name, String(max + 1)), /from 1 to/],
+    [env(name, 'NaN'), /not "NaN"/],
+    [env(name, ''), /is empty/],
+  ],
+});
+
+const TABLE: Row[] = [
+  ms('PCR_TRUST_CACHE_MS', 'trustCacheMs', 0, 60_000),
+  ms('PCR_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 1, 3_600_000),
+  ms('PCR_KEEP_ALIVE_TIMEOUT_MS', 'keepAliveTimeoutMs', 1, 600_000),
+  count('PCR_MAX_REPORTS_PER_BATCH', 'maxReportsPerBatch', 100_000, 1_000_000),
+  count('PCR_DATABASE_POOL_SIZE', 'databasePoolSize', 20, 1_000),
+  {
+    option: 'PCR_RATE_LIMIT',
+    good: [
+      [{}, (c) => c.rateLimit, { perSecond: 200, burst: 400 }],
+      [env('PCR_RATE_LIMIT', '0'), (c) => c.rateLimit, { perSecond: 0, burst: 1 }],
+      [env('PCR_RATE_LIMIT', '0.5'), (c) => c.rateLimit, { perSecond: 0.5, burst: 1 }],
+      [env('PCR_RATE_LIMIT', '1000000'), (c) => c.rateLimit, { perSecond: 1_000_000, burst: 2_000_000 }],
+    ],
+    bad: [
+      [env('PCR_RATE_LIMIT', 'fast'), /^PCR_RATE_LIMIT must be a number from 0 to 1000000, not "fast"$/],
+      [env('PCR_RATE_LIMIT', '-1'), /not "-1"/],
+      [env('PCR_RATE_LIMIT', '1000001'), /from 0 to 1000000/],
+      [env('PCR_RATE_LIMIT', '.5'), /not "\.5"/],
+      [env('PCR_RATE_LIMIT', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_RATE_BURST',
+    good: [
+      [{ env: { PCR_RATE_LIMIT: '5', PCR_RATE_BURST: '7' } }, (c) => c.rateLimit, { perSecond: 5, burst: 7 }],
+      [env('PCR_RATE_BURST', '1.5'), (c) => c.rateLimit.burst, 1.5],
+    ],
+    bad: [
+      [{ env: { PCR_RATE_LIMIT: '5', PCR_RATE_BURST: '0.5' } }, /^PCR_RATE_BURST must be a number from 1 to 10000000, not "0.5"$/],
+      [env('PCR_RATE_BURST', '0'), /from 1/],
+      [env('PCR_RATE_BURST', 'many'), /not "many"/],
+      [env('PCR_RATE_BURST', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_LOG_LEVEL',
+    good: [
+      [{}, (c) => c.logLevel, 'info'],
+      ...['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l): Row['good'][number] => [env('PCR_LOG_LEVEL', l), (c) => c.logLevel, l]),
+    ],
+    bad: [
+      [env('PCR_LOG_LEVEL', 'verbose'), /^PCR_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"$/],
+      [env('PCR_LOG_LEVEL', 'INFO'), /not "INFO"/],
+      [env('PCR_LOG_LEVEL', '30'), /not "30"/],
+      [env('PCR_LOG_LEVEL', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_PORT / --port',
+    good: [
+      [{}, (c) => c.port, 8443],
+      [env('PCR_PORT', '0'), (c) => c.port, 0],
+      [env('PCR_PORT', '65535'), (c) => c.port, 65535],
+      [{ input: { port: 9000 }, env: { PCR_PORT: 'x' } }, (c) => c.port, 9000],
+    ],
+    bad: [
+      [env('PCR_PORT', '65536'), /^PCR_PORT must be a port number from 0 to 65535 \(0: any free port\), not "65536"$/],
+      [env('PCR_PORT', '-1'), /not "-1"/],
+      [env('PCR_PORT', 'https'), /not "https"/],
+      [env('PCR_PORT', '84.43'), /not "84\.43"/],
+      [{ input: { port: '8443x' } }, /^--port must be a port number/],
+      [env('PCR_PORT', ''), /^PCR_PORT is empty/],
+    ],
+  },
+  {
+    option: 'PCR_HOST / --host',
+    good: [
+      [{}, (c) => c.host, '127.0.0.1'],
+      [env('PCR_HOST', '0.0.0.0'), (c) => [c.host, c.serverNames.includes('0.0.0.0')], ['0.0.0.0', false]],
+      [env('PCR_HOST', '::'), (c) => c.host, '::'],
+      [env('PCR_HOST', 'register.example.fi'), (c) => [c.host, c.serverNames.at(-1)], ['register.example.fi', 'register.example.fi']],
+    ],
+    bad: [
+      [env('PCR_HOST', 'local host'), /^PCR_HOST must be a host name or an IP address, not "local host"$/],
+      [env('PCR_HOST', 'https://example.fi'), /not "https:\/\/example\.fi"/],
+      [env('PCR_HOST', '-bad.example'), /not "-bad\.example"/],
+      [{ input: { host: '999.1.1.1:80' } }, /^--host must be/],
+      [env('PCR_HOST', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_ENVIRONMENT / --environment',
+    good: [
+      [{}, (c) => c.environment, undefined],
+      [env('PCR_ENVIRONMENT', 'Production'), (c) => c.environment, 'Production'],
+      [{ input: { environment: 'Test' } }, (c) => c.environment, 'Test'],
+    ],
+    bad: [
+      [env('PCR_ENVIRONMENT', 'Prod'), /^PCR_ENVIRONMENT must be Test or Production, not "Prod"$/],
+      [{ input: { environment: 'test' } }, /^--environment must be Test or Production, not "test"$/],
+      [env('PCR_ENVIRONMENT', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_SERVER_NAMES / --server-names',
+    good: [
+      [{}, (c) => c.serverNames, ['localhost', '127.0.0.1', '::1']],
+      [env('PCR_SERVER_NAMES', 'register.example.fi, 10.0.0.5 ,fe80::1'), (c) => c.serverNames, ['register.example.fi', '10.0.0.5', 'fe80::1', '127.0.0.1']],
+    ],
+    bad: [
+      [env('PCR_SERVER_NAMES', 'register.example.fi;other'), /^PCR_SERVER_NAMES must be host names or IP addresses separated by commas, not "register\.example\.fi;other"$/],
+      [{ input: { serverNames: 'ok.example,bad name' } }, /^--server-names .* not "bad name"$/],
+      [env('PCR_SERVER_NAMES', ',,'), /not ",,"/],
+      [env('PCR_SERVER_NAMES', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_DATABASE_URL / --database-url',
+    good: [
+      [{}, (c) => c.databaseUrl, undefined],
+      [env('PCR_DATABASE_URL', 'postgres://pcr:secret@db.example:5432/pcr'), (c) => c.databaseUrl, 'postgres://pcr:secret@db.example:5432/pcr'],
+      [env('PCR_DATABASE_URL', 'postgresql://pcr@/pcr?host=/var/run/postgresql'), (c) => c.databaseUrl, 'postgresql://pcr@/pcr?host=/var/run/postgresql'],
+    ],
+    bad: [
+      [env('PCR_DATABASE_URL', 'mysql://pcr:secret@db/pcr'), /^PCR_DATABASE_URL must be a PostgreSQL URL \(postgres:\/\/.*\), not "mysql:\/\/pcr:\*\*\*@db\/pcr"$/],
+      [env('PCR_DATABASE_URL', 'db.example:5432/pcr'), /not "db\.example:5432\/pcr"/],
+      [{ input: { databaseUrl: 'postgres://pcr:pw@db:port/pcr' } }, /^--database-url .* not "postgres:\/\/pcr:\*\*\*@db:port\/pcr"$/],
+      [env('PCR_DATABASE_URL', 'postgres://db /pcr'), /must be a PostgreSQL URL/],
+      [env('PCR_DATABASE_URL', ''), /^PCR_DATABASE_URL is empty/],
+    ],
+  },
+  {
+    option: 'PCR_TLS_CERT, PCR_TLS_KEY / --tls-cert, --tls-key',
+    good: [
+      [{}, (c) => c.tlsCertFile, undefined],
+      [{ env: { PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' } }, (c) => [c.tlsCertFile, c.tlsKeyFile], ['CERT', 'KEY']],
+    ],
+    bad: [
+      [{ env: { PCR_TLS_CERT: 'CERT' } }, /^--tls-cert and --tls-key \(PCR_TLS_CERT, PCR_TLS_KEY\) go together$/],
+      [{ env: { PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'MISSING' } }, /^PCR_TLS_KEY: ".*missing\.pem" does not exist$/],
+      [{ input: { tlsCert: 'FOLDER', tlsKey: 'KEY' } }, /^--tls-cert: ".*a-folder" is not a file$/],
+      [{ env: { PCR_TLS_CERT: '', PCR_TLS_KEY: 'KEY' } }, /^PCR_TLS_CERT is empty/],
+    ],
+  },
+  {
+    option: 'PCR_DATA_DIR, PCR_CA_DIR',
+    good: [
+      [{ env: { PCR_DATA_DIR: 'DIR' } }, (c) => [c.dataDir, c.caDir], ['DIR', 'DIR/ca']],
+      [{ env: { PCR_DATA_DIR: 'DIR', PCR_CA_DIR: 'DIR/elsewhere' } }, (c) => c.caDir, 'DIR/elsewhere'],
+    ],
+    bad: [
+      [env('PCR_DATA_DIR', ''), /^PCR_DATA_DIR is empty/],
+      [{ input: { caDir: '' } }, /^--ca-dir is empty/],
+      [env('PCR_CA_DIR', 'a\0b'), /^PCR_CA_DIR is not a path: "a\\u0000b"$/],
+    ],
+  },
+];
+
+/** Placeholders for the files made in before(): the table is built before they exist. */
+function paths<T>(x: T): T {
+  const map: Record<string, string> = { CERT: certFile, KEY: keyFile, MISSING: join(dir, 'missing.pem'), FOLDER: join(dir, 'a-folder') };
+  const swap = (v: unknown): unknown =>
+    typeof v === 'string' ? (map[v] ?? v.replace(/^DIR/, dir)) : Array.isArray(v) ? v.map(swap) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, w]) => [k, swap(w)])) : v;
+  return swap(x) as T;
+}
+
+for (const row of TABLE) {
+  test(`${row.option}: good values are taken, every kind of bad value is refused naming the option and the value`, () => {
+    for (const [c, read, expected] of row.good) {
+      const config = resolveConfig(paths(c.input ?? {}), paths(c.env ?? {}));
+      assert.deepEqual(read(config), paths(expected), `${JSON.stringify(c)}`);
+    }
+    for (const [c, message] of row.bad) {
+      assert.throws(
+        () => resolveConfig(paths(c.input ?? {}), paths(c.env ?? {})),
+        (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n') && !err.message.includes('secret') && !err.message.includes(':pw@'),
+        `${JSON.stringify(c)} should be refused with ${message}`,
+      );
+    }
+  });
+}
+
+test('the table covers every option the register reads', () => {
+  const covered = TABLE.map((r) => r.option).join(' ');
+  for (const name of ['PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR']) {
+    assert.ok(covered.includes(name), `${name} has a row`);
+  }
+  const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
+  assert.deepEqual(Object.keys(all).sort(), [
+    'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
+    'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs',
+  ], 'a new setting of RegisterConfig needs its row in the table');
+  assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
+});
+
+test('pcr serve with a bad value exits 2 with one line naming it, before opening anything', async () => {
+  const dataDir = join(dir, 'never-created');
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, PCR_MAX_REPORTS_PER_BATCH: 'lots' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  assert.equal(code, 2);
+  assert.equal(stdout, '');
+  assert.equal(stderr, 'pcr: PCR_MAX_REPORTS_PER_BATCH must be a whole number from 1 to 1000000, not "lots"\n');
+  assert.equal(existsSync(dataDir), false, 'nothing was created');
+});
