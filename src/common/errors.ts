@@ -11,6 +11,7 @@ export const CATALOGUE = {
   A13: { http: 415, meaning: 'Content type is not application/json' },
   A14: { http: 404, meaning: 'Unknown operation: no such path, or not with this HTTP method', ours: true },
   A15: { http: 408, meaning: 'The request did not arrive in time (slow or truncated request)', ours: true },
+  A16: { http: 431, meaning: 'The request headers are larger than the limit (16 KiB in all)', ours: true },
   A20: { http: 400, meaning: 'targetEnvironment is not the environment of this register' },
   A21: { http: 403, meaning: 'owner is not the organisation of the client certificate' },
   A22: { http: 403, meaning: 'The organisation has no data permission for this operation or purpose of use' },

@@ -146,6 +146,9 @@ async function buildFastify(opts: AppOptions) {
             key: opts.tls.keyPem,
             ca: [opts.tls.clientCaPem],
             requestCert: true,
+            // Node answers a request without Host with a bare 400 of its own; the register
+            // needs no Host (one service per listener) and answers every request itself.
+            requireHostHeader: false,
             rejectUnauthorized: false,
             minVersion: 'TLSv1.2' as const,
             // Node enforces requestTimeout only when the server is created with it, checking this often.
@@ -155,11 +158,11 @@ async function buildFastify(opts: AppOptions) {
         }
       : {}),
     clientErrorHandler(err: Error & { code?: string }, socket: Socket) {
-      const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'A15' : err.code === 'HPE_HEADER_OVERFLOW' ? 'A12' : 'A10';
-      const status = code === 'A12' ? 431 : CATALOGUE[code].http;
+      const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'A15' : err.code === 'HPE_HEADER_OVERFLOW' ? 'A16' : 'A10';
+      const status = CATALOGUE[code].http;
       if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
       const id = randomUUID();
-      const text = code === 'A15' ? 'The request did not arrive in time' : code === 'A12' ? 'The request headers are too large' : 'The HTTP request is malformed';
+      const text = code === 'A15' ? 'The request did not arrive in time' : code === 'A16' ? 'The request headers are too large' : 'The HTTP request is malformed';
       const body = JSON.stringify(errorBody(id, [{ errorCode: code, errorDescription: text }]));
       opts.logger.info({ correlationId: id, errorCode: code, clientError: err.code }, 'client error');
       socket.end(

@@ -124,6 +124,10 @@ export function reportingRoutes(opts: ReportingOptions) {
           config: { operation },
           onError: rememberRefusal,
           onRequest: async (request) => {
+            // Node joins repeated headers with ", ", which the reference pattern could take for one.
+            let seen = 0;
+            for (let i = 0; i < request.raw.rawHeaders.length; i += 2) if (request.raw.rawHeaders[i]!.toLowerCase() === 'batchreference') seen++;
+            if (seen > 1) throw new RegisterError('A11', 'BatchReference is given more than once', 'BatchReference');
             const ref = request.headers.batchreference;
             if (typeof ref === 'string') request.headers.batchreference = decodeHeaderText(ref);
           },

@@ -132,3 +132,31 @@ test('no answer is a stack trace', async () => {
   assert.ok(res.status < 500);
   assert.doesNotMatch(res.text, /at .*\.ts:\d+/);
 });
+
+test('headers larger than 16 KiB → 431 A16 with the error body', async () => {
+  const answer = await raw(`POST /AddLoans HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\n{}`);
+  assert.match(answer, /^HTTP\/1\.1 431 /);
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Refusal;
+  assert.equal(errorCode(body), 'A16');
+  assert.ok(body.correlationId);
+});
+
+test('a request without a Host header gets the register\'s own answer with the error body, not a bare 400', async () => {
+  const answer = await raw('POST /AddLoans HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+  assert.ok(status >= 400 && status < 500, answer.slice(0, 200));
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Refusal;
+  assert.equal(errorCode(body), 'A23', 'no certificate: refused as any such request is');
+});
+
+test('BatchReference given twice → 400 A11 (Node would join the two into one value)', async () => {
+  const { ref, client } = await reg.lender();
+  const res = await client.request('POST', '/AddLoans', JSON.stringify({ targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: ref.idCode }, loans: [] }), {
+    'content-type': 'application/json',
+    BatchReference: ['B-one', 'B-two'] as unknown as string,
+  });
+  assert.equal(res.status, 400);
+  assert.equal(errorCode(res.body), 'A11');
+  const { rows } = await reg.register.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM batches WHERE batch_reference LIKE 'B-one%'`);
+  assert.equal(rows[0]!.n, 0);
+});
