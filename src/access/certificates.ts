@@ -121,36 +121,44 @@ export async function retrieveCertificate(
   input: { transferId: string; transferPassword: string; csr: string },
   now = new Date(),
 ): Promise<RetrievedCertificate> {
-  const outcome = await db.transaction(async (tx) => {
-    const { rows } = await tx.query<{
-      organisationId: number; usage: Usage; environment: Environment; passwordHash: string; expiresAt: Date;
-      triesLeft: number; spentAt: Date | null; name: string; idCode: string; countryCode: string; state: string;
-    }>(
-      `SELECT o.organisation_id AS "organisationId", o.usage, o.environment, o.password_hash AS "passwordHash",
-              o.expires_at AS "expiresAt", o.tries_left AS "triesLeft", o.spent_at AS "spentAt",
-              g.name, g.id_code AS "idCode", g.country_code AS "countryCode", g.state
-       FROM certificate_orders o JOIN organisations g ON g.id = o.organisation_id
-       WHERE o.transfer_id = $1 FOR UPDATE OF o`,
-      [input.transferId],
-    );
-    const order = rows[0];
-    if (!order || order.spentAt || order.triesLeft <= 0 || order.expiresAt.getTime() < now.getTime() || order.state !== 'active') {
-      return { refused: 'The transfer id is unknown, expired or already used' } as const;
-    }
-    if (!passwordMatches(input.transferPassword, order.passwordHash)) {
-      const left = order.triesLeft - 1;
-      await tx.query(
-        `UPDATE certificate_orders SET tries_left = $2, spent_at = CASE WHEN $2 <= 0 THEN now() ELSE spent_at END WHERE transfer_id = $1`,
-        [input.transferId, left],
-      );
-      return { refused: left > 0 ? `Wrong transfer password (${left} tries left)` : 'Wrong transfer password; the transfer codes are now spent' } as const;
-    }
-    const cert = await insertCertificate(tx, ca, input.csr, order, now);
-    await tx.query('UPDATE certificate_orders SET spent_at = now(), certificate_serial = $2 WHERE transfer_id = $1', [input.transferId, cert.serial]);
-    return { cert } as const;
-  });
+  const outcome = await db.transaction((tx) => redeemOrder(tx, ca, input, now));
   if ('refused' in outcome) throw new RegisterError('A25', outcome.refused);
   return outcome.cert;
+}
+
+/** Redeems transfer codes in the caller's transaction: a certificate, or why not (the spent try is written either way). */
+async function redeemOrder(
+  tx: Queryable,
+  ca: CertificateAuthority,
+  input: { transferId: string; transferPassword: string; csr: string },
+  now: Date,
+): Promise<{ cert: RetrievedCertificate } | { refused: string }> {
+  const { rows } = await tx.query<{
+    organisationId: number; usage: Usage; environment: Environment; passwordHash: string; expiresAt: Date;
+    triesLeft: number; spentAt: Date | null; name: string; idCode: string; countryCode: string; state: string;
+  }>(
+    `SELECT o.organisation_id AS "organisationId", o.usage, o.environment, o.password_hash AS "passwordHash",
+            o.expires_at AS "expiresAt", o.tries_left AS "triesLeft", o.spent_at AS "spentAt",
+            g.name, g.id_code AS "idCode", g.country_code AS "countryCode", g.state
+     FROM certificate_orders o JOIN organisations g ON g.id = o.organisation_id
+     WHERE o.transfer_id = $1 FOR UPDATE OF o`,
+    [input.transferId],
+  );
+  const order = rows[0];
+  if (!order || order.spentAt || order.triesLeft <= 0 || order.expiresAt.getTime() < now.getTime() || order.state !== 'active') {
+    return { refused: 'The transfer id is unknown, expired or already used' };
+  }
+  if (!passwordMatches(input.transferPassword, order.passwordHash)) {
+    const left = order.triesLeft - 1;
+    await tx.query(
+      `UPDATE certificate_orders SET tries_left = $2, spent_at = CASE WHEN $2 <= 0 THEN now() ELSE spent_at END WHERE transfer_id = $1`,
+      [input.transferId, left],
+    );
+    return { refused: left > 0 ? `Wrong transfer password (${left} tries left)` : 'Wrong transfer password; the transfer codes are now spent' };
+  }
+  const cert = await insertCertificate(tx, ca, input.csr, order, now);
+  await tx.query('UPDATE certificate_orders SET spent_at = now(), certificate_serial = $2 WHERE transfer_id = $1', [input.transferId, cert.serial]);
+  return { cert };
 }
 
 /** Renewal with the current, still valid certificate, no earlier than 60 days before it expires. */
@@ -175,14 +183,17 @@ export async function renewCertificate(
   });
 }
 
+/** A serial as stored: upper-case hex without colons. */
+export const normalSerial = (serial: string): string => serial.toUpperCase().replace(/:/g, '');
+
 export async function revokeCertificate(db: Queryable, serial: string, reason = 'revoked by the operator'): Promise<{ serial: string; revokedAt: string }> {
   const { rows } = await db.query<{ revokedAt: Date }>(
     `UPDATE certificates SET revoked_at = coalesce(revoked_at, now()), revocation_reason = coalesce(revocation_reason, $2)
      WHERE serial = $1 RETURNING revoked_at AS "revokedAt"`,
-    [serial.toUpperCase().replace(/:/g, ''), reason],
+    [normalSerial(serial), reason],
   );
   if (!rows[0]) throw new InputError(`No certificate with serial ${serial}`);
-  return { serial: serial.toUpperCase().replace(/:/g, ''), revokedAt: rows[0].revokedAt.toISOString() };
+  return { serial: normalSerial(serial), revokedAt: rows[0].revokedAt.toISOString() };
 }
 
 export interface CertificateListing {
@@ -236,10 +247,28 @@ export async function listCertificates(
   }));
 }
 
-/** Order + retrieve in one step, in process: for demos and tests. The key is made here, as an organisation would make it. */
-export async function issueCertificate(db: Database, ca: CertificateAuthority, ref: OrganisationRef, usage: Usage, environment: Environment) {
-  const order = await orderCertificate(db, { ref, usage, environment });
+/**
+ * Order + retrieve in one step, in process: for demos and tests. The key is made here, as an
+ * organisation would make it, before the database is touched; given a transaction, the order
+ * and the certificate are written in it.
+ */
+export async function issueCertificate(db: Database | Queryable, ca: CertificateAuthority, ref: OrganisationRef, usage: Usage, environment: Environment) {
   const { keyPem, csrPem } = await createKeyAndCsr('certificate request');
-  const cert = await retrieveCertificate(db, ca, { transferId: order.transferId, transferPassword: order.transferPassword, csr: csrPem });
+  const issue = async (tx: Queryable) => {
+    const order = await orderCertificate(tx, { ref, usage, environment });
+    return redeemOrder(tx, ca, { transferId: order.transferId, transferPassword: order.transferPassword, csr: csrPem }, new Date());
+  };
+  const outcome = 'transaction' in db ? await db.transaction(issue) : await issue(db);
+  if ('refused' in outcome) throw new RegisterError('A25', outcome.refused);
+  const cert = outcome.cert;
   return { keyPem, certPem: cert.certificate, caPem: ca.certPem, serial: cert.serial, notAfter: cert.notAfter };
+}
+
+/** A certificate's revocation state as stored, or undefined: the audit trail's before and after of a revocation. */
+export async function certificateState(db: Queryable, serial: string): Promise<{ serial: string; revokedAt: string | null; revocationReason: string | null } | undefined> {
+  const { rows } = await db.query<{ serial: string; revokedAt: Date | null; revocationReason: string | null }>(
+    `SELECT serial, revoked_at AS "revokedAt", revocation_reason AS "revocationReason" FROM certificates WHERE serial = $1`,
+    [normalSerial(serial)],
+  );
+  return rows[0] && { ...rows[0], revokedAt: rows[0].revokedAt?.toISOString() ?? null };
 }

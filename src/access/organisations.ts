@@ -137,6 +137,15 @@ export async function grantPermission(
   return { organisation: org, permission: { permission, purposes, scope } };
 }
 
+/** One data permission of an organisation as stored, or undefined: the audit trail's before and after. */
+export async function findPermission(db: Queryable, organisationId: number, permission: string): Promise<(GrantedPermission & { grantedAt: string }) | undefined> {
+  const { rows } = await db.query<GrantedPermission & { grantedAt: Date }>(
+    `SELECT permission, purposes, scope, granted_at AS "grantedAt" FROM data_permissions WHERE organisation_id = $1 AND permission = $2`,
+    [organisationId, permission],
+  );
+  return rows[0] && { ...rows[0], grantedAt: rows[0].grantedAt.toISOString() };
+}
+
 export async function revokePermission(db: Queryable, ref: OrganisationRef, permission: Permission): Promise<boolean> {
   const org = await requireOrganisation(db, ref);
   const r = await db.query('DELETE FROM data_permissions WHERE organisation_id = $1 AND permission = $2', [org.id, permission]);

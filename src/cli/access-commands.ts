@@ -3,11 +3,14 @@ import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Environment, Usage } from '../access/pki.ts';
 import {
-  addOrganisation, describeRef, grantPermission, listOrganisations, organisationRef, PERMISSIONS, revokePermission,
-  ROLES, setOrganisationState, type OrganisationRef, type Permission, type Role,
+  addOrganisation, describeRef, findOrganisation, findPermission, grantPermission, listOrganisations, organisationRef, PERMISSIONS,
+  requireOrganisation, revokePermission, ROLES, setOrganisationState, type Organisation, type OrganisationRef, type Permission, type Role,
 } from '../access/organisations.ts';
-import { issueCertificate, listCertificates, orderCertificate, revokeCertificate } from '../access/certificates.ts';
-import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
+import { certificateState, issueCertificate, listCertificates, normalSerial, orderCertificate, revokeCertificate } from '../access/certificates.ts';
+import type { Queryable } from '../db/database.ts';
+import {
+  resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions,
+} from './context.ts';
 import { emit, UsageError } from './io.ts';
 import { renewOverHttps, retrieveOverHttps, writeCertFiles } from './client-certs.ts';
 import type { Register } from '../register.ts';
@@ -32,6 +35,13 @@ function refFrom(opts: OrgOptions): OrganisationRef {
   throw new UsageError('Name the organisation with --business-id (or --foreign-business-id with --country-code)');
 }
 
+/** An organisation as the audit trail keeps it: without the register's internal id. */
+const orgState = (org: Organisation | undefined) => org && (({ id: _id, ...rest }) => rest)(org);
+
+async function orgOf(tx: Queryable, ref: OrganisationRef) {
+  return orgState(await findOrganisation(tx, ref));
+}
+
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 function usageOf(v: string): Usage {
@@ -50,19 +60,22 @@ export function accessCommands(ctx: CliContext): Command[] {
 
   // ---- organisations
   const org = new Command('org').description('organisations: lenders, authorities, credit information companies, income sources');
-  withDbOptions(withOrgOptions(org.command('add').description('admit an organisation')))
+  withActorOption(withDbOptions(withOrgOptions(org.command('add').description('admit an organisation'))))
     .requiredOption('--name <name>', "the organisation's name")
     .requiredOption('--roles <roles>', `comma-separated roles: ${ROLES.join(', ')}`)
     .option('--contact-name <name>', 'technical contact')
     .option('--contact-email <email>', "technical contact's e-mail")
     .option('--contact-phone <phone>', "technical contact's phone (transfer passwords go here)")
-    .action(async (o: OrgOptions & DbOptions & { name: string; roles: string; contactName?: string; contactEmail?: string; contactPhone?: string; json?: boolean }) => {
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { name: string; roles: string; contactName?: string; contactEmail?: string; contactPhone?: string; json?: boolean }) => {
       const ref = refFrom(o);
       const contact: Record<string, string> = {};
       if (o.contactName) contact.name = o.contactName;
       if (o.contactEmail) contact.email = o.contactEmail;
       if (o.contactPhone) contact.phone = o.contactPhone;
-      const added = await withRegister(ctx, o, (r) => addOrganisation(r.db, { ref, name: o.name, roles: list(o.roles) as Role[], contact }));
+      const added = await withAuditedChange(ctx, o, 'org add', async (tx) => {
+        const result = await addOrganisation(tx, { ref, name: o.name, roles: list(o.roles) as Role[], contact });
+        return { result, target: describeRef(ref), before: null, after: orgState(result) };
+      });
       emit(io, o.json, added, `Added organisation ${describeRef(added)} ${added.name} (roles: ${added.roles.join(', ')})`);
     });
   withDbOptions(org.command('list').description('list organisations with their permissions')).action(async (o: DbOptions & { json?: boolean }) => {
@@ -77,35 +90,36 @@ export function accessCommands(ctx: CliContext): Command[] {
     );
   });
   for (const [name, state, text] of [['suspend', 'suspended', 'stop all its certificates at once'], ['activate', 'active', 'allow its certificates again']] as const) {
-    withDbOptions(withOrgOptions(org.command(name).description(`${name} an organisation: ${text}`))).action(async (o: OrgOptions & DbOptions & { json?: boolean }) => {
+    withActorOption(withDbOptions(withOrgOptions(org.command(name).description(`${name} an organisation: ${text}`)))).action(async (o: OrgOptions & DbOptions & ActorOptions & { json?: boolean }) => {
       const ref = refFrom(o);
-      const changed = await withRegister(ctx, o, async (r, afterAccessChange) => {
-        const result = await setOrganisationState(r.db, ref, state);
-        afterAccessChange();
-        return result;
-      });
+      const changed = await withAuditedChange(ctx, o, `org ${name}`, async (tx) => {
+        const before = await orgOf(tx, ref);
+        const result = await setOrganisationState(tx, ref, state);
+        return { result, target: describeRef(ref), before, after: await orgOf(tx, ref) };
+      }, { accessChange: true });
       emit(io, o.json, { businessId: describeRef(changed), state: changed.state }, `Organisation ${describeRef(changed)} is now ${changed.state}`);
     });
   }
 
   // ---- data permissions
   const permission = new Command('permission').description('data permissions');
-  withDbOptions(withOrgOptions(permission.command('grant').description('grant a data permission')))
+  withActorOption(withDbOptions(withOrgOptions(permission.command('grant').description('grant a data permission (or change the purposes or scope of one granted)'))))
     .requiredOption('--permission <permission>', PERMISSIONS.join(' | '))
     .option('--purposes <classes>', 'extract: consumer, business or consumer,business')
     .option('--scope <scope>', 'authority: all (every loan) or consumer (consumer credit only)')
     .option('--orders <orders>', 'authority: the orders it may place, comma-separated')
-    .action(async (o: OrgOptions & DbOptions & { permission: string; purposes?: string; scope?: string; orders?: string; json?: boolean }) => {
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { permission: string; purposes?: string; scope?: string; orders?: string; json?: boolean }) => {
       const ref = refFrom(o);
       if (o.scope && o.scope !== 'all' && o.scope !== 'consumer') throw new UsageError('--scope must be all or consumer');
-      const granted = await withRegister(ctx, o, async (r, afterAccessChange) => {
-        const result = await grantPermission(r.db, ref, o.permission as Permission, {
+      const granted = await withAuditedChange(ctx, o, 'permission grant', async (tx) => {
+        const org = await requireOrganisation(tx, ref);
+        const before = await findPermission(tx, org.id, o.permission);
+        const result = await grantPermission(tx, ref, o.permission as Permission, {
           ...(o.purposes ? { purposes: list(o.purposes) } : {}),
           ...(o.permission === 'authority' ? { scope: { loans: o.scope ?? 'all', orders: o.orders ? list(o.orders) : [] } } : {}),
         });
-        afterAccessChange();
-        return result;
-      });
+        return { result, target: describeRef(ref), before: before ?? null, after: (await findPermission(tx, org.id, o.permission)) ?? null, details: { permission: o.permission } };
+      }, { accessChange: true });
       emit(
         io,
         o.json,
@@ -113,27 +127,33 @@ export function accessCommands(ctx: CliContext): Command[] {
         `Granted ${granted.permission.permission}${granted.permission.purposes.length ? ` (${granted.permission.purposes.join(', ')})` : ''} to ${describeRef(granted.organisation)} ${granted.organisation.name}`,
       );
     });
-  withDbOptions(withOrgOptions(permission.command('revoke').description('take a data permission away')))
+  withActorOption(withDbOptions(withOrgOptions(permission.command('revoke').description('take a data permission away'))))
     .requiredOption('--permission <permission>', PERMISSIONS.join(' | '))
-    .action(async (o: OrgOptions & DbOptions & { permission: string; json?: boolean }) => {
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { permission: string; json?: boolean }) => {
       const ref = refFrom(o);
-      const removed = await withRegister(ctx, o, async (r, afterAccessChange) => {
-        const result = await revokePermission(r.db, ref, o.permission as Permission);
-        afterAccessChange();
-        return result;
-      });
+      const removed = await withAuditedChange(ctx, o, 'permission revoke', async (tx) => {
+        const org = await requireOrganisation(tx, ref);
+        const before = await findPermission(tx, org.id, o.permission);
+        const result = await revokePermission(tx, ref, o.permission as Permission);
+        return { result, target: describeRef(ref), before: before ?? null, after: (await findPermission(tx, org.id, o.permission)) ?? null, details: { permission: o.permission } };
+      }, { accessChange: true });
       emit(io, o.json, { businessId: describeRef(ref), permission: o.permission, removed }, removed ? `Revoked ${o.permission} from ${describeRef(ref)}` : `${describeRef(ref)} had no ${o.permission} permission`);
     });
 
   // ---- certificates
   const cert = new Command('cert').description('client certificates');
-  withDbOptions(withOrgOptions(cert.command('order').description('order a certificate: prints the one-time transfer id and password')))
+  withActorOption(withDbOptions(withOrgOptions(cert.command('order').description('order a certificate: prints the one-time transfer id and password'))))
     .requiredOption('--usage <usage>', 'reporting | data-use')
     .option('--environment <env>', "Test | Production (default: the register's)")
-    .action(async (o: OrgOptions & DbOptions & { usage: string; environment?: string; json?: boolean }) => {
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { usage: string; environment?: string; json?: boolean }) => {
       const ref = refFrom(o);
       const usage = usageOf(o.usage);
-      const order = await withRegister(ctx, o, (r) => orderCertificate(r.db, { ref, usage, environment: environmentOf(o.environment, r) }));
+      const order = await withAuditedChange(ctx, o, 'cert order', async (tx, r) => {
+        const result = await orderCertificate(tx, { ref, usage, environment: environmentOf(o.environment, r) });
+        // The transfer password is shown once and stored only hashed: never in the trail.
+        const { transferPassword: _secret, ...after } = result;
+        return { result, target: describeRef(ref), before: null, after };
+      });
       emit(io, o.json, order, [
         `Ordered a ${order.usage} certificate (${order.environment}) for ${order.businessId}.`,
         `Transfer id:       ${order.transferId}`,
@@ -141,14 +161,18 @@ export function accessCommands(ctx: CliContext): Command[] {
         `Valid until ${order.expiresAt}, 5 tries. They are shown only now: give them to the technical contact.`,
       ]);
     });
-  withDbOptions(withOrgOptions(cert.command('issue').description('order and retrieve in one step (tests and demos): writes key.pem, cert.pem, ca.pem')))
+  withActorOption(withDbOptions(withOrgOptions(cert.command('issue').description('order and retrieve in one step (tests and demos): writes key.pem, cert.pem, ca.pem'))))
     .requiredOption('--usage <usage>', 'reporting | data-use')
     .option('--environment <env>', "Test | Production (default: the register's)")
     .requiredOption('--out <dir>', 'folder for key.pem, cert.pem and ca.pem')
-    .action(async (o: OrgOptions & DbOptions & { usage: string; environment?: string; out: string; json?: boolean }) => {
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { usage: string; environment?: string; out: string; json?: boolean }) => {
       const ref = refFrom(o);
       const usage = usageOf(o.usage);
-      const issued = await withRegister(ctx, o, (r) => issueCertificate(r.db, r.ca, ref, usage, environmentOf(o.environment, r)));
+      const issued = await withAuditedChange(ctx, o, 'cert issue', async (tx, r) => {
+        const environment = environmentOf(o.environment, r);
+        const result = await issueCertificate(tx, r.ca, ref, usage, environment);
+        return { result, target: describeRef(ref), before: null, after: { serial: result.serial, usage, environment, notAfter: result.notAfter } };
+      });
       const files = writeCertFiles(resolvePath(ctx, o.out), issued.keyPem, issued.certPem, issued.caPem);
       emit(io, o.json, { serial: issued.serial, notAfter: issued.notAfter, ...files }, `Issued certificate ${issued.serial} (valid until ${issued.notAfter}) into ${o.out}`);
     });
@@ -175,16 +199,16 @@ export function accessCommands(ctx: CliContext): Command[] {
       const got = await renewOverHttps({ url: o.url, certDir: resolvePath(ctx, o.certDir) });
       emit(io, o.json, got, `Renewed: certificate ${got.serial} valid until ${got.notAfter} written to ${o.certDir}`);
     });
-  withDbOptions(cert.command('revoke').description('revoke a certificate: refused within seconds, open connections too'))
+  withActorOption(withDbOptions(cert.command('revoke').description('revoke a certificate: refused within seconds, open connections too')))
     .requiredOption('--serial <serial>', 'certificate serial (hex)')
     .option('--reason <text>', 'why (lost key, organisation leaves …)')
-    .action(async (o: DbOptions & { serial: string; reason?: string; json?: boolean }) => {
+    .action(async (o: DbOptions & ActorOptions & { serial: string; reason?: string; json?: boolean }) => {
       if (!/^[0-9A-Fa-f:]{2,64}$/.test(o.serial)) throw new UsageError(`"${o.serial}" is not a certificate serial (hex digits)`);
-      const revoked = await withRegister(ctx, o, async (r, afterAccessChange) => {
-        const result = await revokeCertificate(r.db, o.serial, o.reason);
-        afterAccessChange();
-        return result;
-      });
+      const revoked = await withAuditedChange(ctx, o, 'cert revoke', async (tx) => {
+        const before = await certificateState(tx, o.serial);
+        const result = await revokeCertificate(tx, o.serial, o.reason);
+        return { result, target: normalSerial(o.serial), before: before ?? null, after: (await certificateState(tx, o.serial)) ?? null };
+      }, { accessChange: true });
       emit(io, o.json, revoked, `Revoked certificate ${revoked.serial} at ${revoked.revokedAt}`);
     });
   withDbOptions(withOrgOptions(cert.command('list').description('list certificates'), false))

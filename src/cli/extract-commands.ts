@@ -2,10 +2,13 @@
 import { Command } from 'commander';
 import { finnishDate } from '../common/dates.ts';
 import { importIncome, type ImportProgress } from '../extract/income-import.ts';
-import { personCode, removeBan, setBan, setDateOfDeath, setNotifications, BAN_REASONS } from '../extract/persons.ts';
+import { findBan, findPerson, personCode, removeBan, setBan, setDateOfDeath, setNotifications, BAN_REASONS } from '../extract/persons.ts';
+import { BulkAuditEntry } from '../audit/audit.ts';
 import { billing } from '../extract/store.ts';
 import { generate } from '../generate/generator.ts';
-import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
+import {
+  operatorFor, resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions,
+} from './context.ts';
 import { emit, UsageError } from './io.ts';
 import { progressPrinter } from './progress.ts';
 
@@ -13,14 +16,16 @@ export function extractCommands(ctx: CliContext): Command[] {
   const { io } = ctx;
 
   const income = new Command('income').description('the income feed');
-  withDbOptions(income.command('import').description('import monthly income summaries (NDJSON or CSV with a header row); a later import of the same person and month replaces the earlier'))
+  withActorOption(withDbOptions(income.command('import').description('import monthly income summaries (NDJSON or CSV with a header row); a later import of the same person and month replaces the earlier')))
     .requiredOption('--file <file>', 'idCode, year, month, wagesGrossAmount, wagesNetAmount, benefitsGrossAmount, benefitsNetAmount, accuracyDenied')
     .option('--format <format>', 'ndjson | csv (default: by the file name, else ndjson)')
     .option('--rejected <file>', 'where rejected lines go (default <file>.rejected.ndjson)')
-    .action(async (o: DbOptions & { file: string; format?: string; rejected?: string; json?: boolean }) => {
+    .action(async (o: DbOptions & ActorOptions & { file: string; format?: string; rejected?: string; json?: boolean }) => {
       const file = resolvePath(ctx, o.file);
       const format = o.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
       if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format must be ndjson or csv');
+      // One entry per import: the file and the counts, never a line's content (identity codes).
+      const audit = new BulkAuditEntry({ operator: operatorFor(ctx, o), action: 'income import', target: file, details: { format } });
       let latest: ImportProgress | undefined;
       const bar = progressPrinter(
         () => (latest ? `[${'#'.repeat(Math.round((latest.bytesRead / Math.max(1, latest.totalBytes)) * 30)).padEnd(30, '-')}] ${latest.lines} lines  ${latest.accepted} stored  ${latest.rejected} rejected  ${Math.round((latest.lines * 1000) / Math.max(1, latest.elapsedMs))} lines/s` : 'starting…'),
@@ -32,6 +37,7 @@ export function extractCommands(ctx: CliContext): Command[] {
           file, format, environment: r.environment, today: finnishDate(),
           rejectedFile: o.rejected ? resolvePath(ctx, o.rejected) : `${file}.rejected.ndjson`,
           source: 'operator import',
+          inChunk: (tx, counts, last) => audit.update(tx, counts, last),
           onProgress: (p) => {
             latest = p;
             bar.update();
@@ -47,42 +53,64 @@ export function extractCommands(ctx: CliContext): Command[] {
     });
 
   const ban = new Command('ban').description("voluntary bans on credits (from a person's paper form; the e-service comes later)");
-  withDbOptions(ban.command('set').description('set or change the voluntary ban of a person'))
+  withActorOption(withDbOptions(ban.command('set').description('set or change the voluntary ban of a person')))
     .requiredOption('--id-code <code>', 'personal identity code')
     .requiredOption('--reason <reason>', BAN_REASONS.join(' | '))
     .option('--start-date <date>', 'yyyy-mm-dd (default today)')
     .option('--end-date <date>', 'yyyy-mm-dd for a fixed term; without it the ban is indefinite')
     .option('--consent-to-share', 'the person consents to passing the ban to credit information companies')
-    .action(async (o: DbOptions & { idCode: string; reason: string; startDate?: string; endDate?: string; consentToShare?: boolean; json?: boolean }) => {
-      const result = await withRegister(ctx, o, (r) =>
-        setBan(r.db, { person: personCode(o.idCode, r.environment), reason: o.reason, ...(o.startDate ? { startDate: o.startDate } : {}), ...(o.endDate ? { endDate: o.endDate } : {}), ...(o.consentToShare ? { consentToShare: true } : {}) }, 'operator', finnishDate()),
-      );
+    .action(async (o: DbOptions & ActorOptions & { idCode: string; reason: string; startDate?: string; endDate?: string; consentToShare?: boolean; json?: boolean }) => {
+      const { actor } = operatorFor(ctx, o);
+      const result = await withAuditedChange(ctx, o, 'ban set', async (tx, r) => {
+        const person = personCode(o.idCode, r.environment);
+        const before = await findBan(tx, person);
+        const result = await setBan(tx, { person, reason: o.reason, ...(o.startDate ? { startDate: o.startDate } : {}), ...(o.endDate ? { endDate: o.endDate } : {}), ...(o.consentToShare ? { consentToShare: true } : {}) }, actor, finnishDate());
+        return { result, target: person, before: before ?? null, after: (await findBan(tx, person)) ?? null };
+      });
       emit(io, o.json, result, `Voluntary ban ${result.change === 'Set' ? 'set' : 'changed'}: ${result.reason}, from ${result.startDate}${result.endDate ? ` to ${result.endDate}` : ', until removed'}.`);
     });
-  withDbOptions(ban.command('remove').description('remove the voluntary ban of a person'))
+  withActorOption(withDbOptions(ban.command('remove').description('remove the voluntary ban of a person')))
     .requiredOption('--id-code <code>', 'personal identity code')
-    .action(async (o: DbOptions & { idCode: string; json?: boolean }) => {
-      const removed = await withRegister(ctx, o, (r) => removeBan(r.db, personCode(o.idCode, r.environment), 'operator'));
+    .action(async (o: DbOptions & ActorOptions & { idCode: string; json?: boolean }) => {
+      const { actor } = operatorFor(ctx, o);
+      const removed = await withAuditedChange(ctx, o, 'ban remove', async (tx, r) => {
+        const person = personCode(o.idCode, r.environment);
+        const before = await findBan(tx, person);
+        const result = await removeBan(tx, person, actor);
+        return { result, target: person, before: before ?? null, after: null };
+      });
       emit(io, o.json, { removed }, removed ? 'Voluntary ban removed.' : 'The person had no voluntary ban.');
     });
 
   const person = new Command('person').description('what the register knows of a person besides loans and income');
-  withDbOptions(person.command('deceased').description('record a date of death (shown on extracts as deceasedPerson; our design)'))
+  withActorOption(withDbOptions(person.command('deceased').description('record a date of death (shown on extracts as deceasedPerson; our design)')))
     .requiredOption('--id-code <code>', 'personal identity code')
     .requiredOption('--date <date>', 'date of death, yyyy-mm-dd')
-    .action(async (o: DbOptions & { idCode: string; date: string; json?: boolean }) => {
-      await withRegister(ctx, o, (r) => setDateOfDeath(r.db, personCode(o.idCode, r.environment), o.date));
+    .action(async (o: DbOptions & ActorOptions & { idCode: string; date: string; json?: boolean }) => {
+      await withAuditedChange(ctx, o, 'person deceased', async (tx, r) => {
+        const person = personCode(o.idCode, r.environment);
+        const before = await findPerson(tx, person);
+        await setDateOfDeath(tx, person, o.date);
+        const after = await findPerson(tx, person);
+        return { result: undefined, target: person, before: { dateOfDeath: before.dateOfDeath }, after: { dateOfDeath: after.dateOfDeath } };
+      });
       emit(io, o.json, { dateOfDeath: o.date }, `Recorded the date of death ${o.date}.`);
     });
 
-  withDbOptions(person.command('notifications').description("switch a person's extract notifications off or back on (for the person, until the e-service does it)"))
+  withActorOption(withDbOptions(person.command('notifications').description("switch a person's extract notifications off or back on (for the person, until the e-service does it)")))
     .requiredOption('--id-code <code>', 'personal identity code')
     .option('--off', 'no notifications of extracts')
     .option('--on', 'notify of extracts, at most once a day (the default)')
-    .action(async (o: DbOptions & { idCode: string; off?: boolean; on?: boolean; json?: boolean }) => {
+    .action(async (o: DbOptions & ActorOptions & { idCode: string; off?: boolean; on?: boolean; json?: boolean }) => {
       if (o.off === o.on) throw new UsageError('give exactly one of --off and --on');
       const on = o.on === true;
-      await withRegister(ctx, o, (r) => setNotifications(r.db, personCode(o.idCode, r.environment), on));
+      await withAuditedChange(ctx, o, `person notifications ${on ? 'on' : 'off'}`, async (tx, r) => {
+        const person = personCode(o.idCode, r.environment);
+        const before = await findPerson(tx, person);
+        await setNotifications(tx, person, on);
+        const after = await findPerson(tx, person);
+        return { result: undefined, target: person, before: { notifications: before.notifications }, after: { notifications: after.notifications } };
+      });
       emit(io, o.json, { notifications: on }, `Extract notifications switched ${on ? 'on' : 'off'}.`);
     });
 

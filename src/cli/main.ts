@@ -11,6 +11,9 @@ import { processIo, UsageError, type Io } from './io.ts';
 import { serveCommand } from './serve.ts';
 import { reportingCommands } from './reporting-commands.ts';
 import { extractCommands } from './extract-commands.ts';
+import { auditCommands } from './audit-commands.ts';
+import { serverCertCommands } from './server-commands.ts';
+import type { CommandRunner } from '../operator/channel.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('pcr')
@@ -18,7 +21,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  const commands = [serveCommand(ctx), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx)];
+  const commands = [serveCommand(ctx), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx)];
   for (const c of commands) program.addCommand(c);
   // Every subcommand reports through ctx.io and never exits the process itself.
   const configure = (c: Command) => {
@@ -39,6 +42,20 @@ export async function runCli(argv: string[], ctx: Omit<CliContext, 'argv'>): Pro
   } catch (err) {
     return failure(err, full.io);
   }
+}
+
+/**
+ * What a running register does with a request from its operator socket: runs the command
+ * inside this process, printing into the answer, with the client's OS account as the
+ * operator of the audit trail.
+ */
+export function operatorChannelRunner(running: NonNullable<CliContext['running']>): CommandRunner {
+  return async (argv, cwd, client) => {
+    let stdout = '';
+    let stderr = '';
+    const exitCode = await runCli(argv, { io: { out: (t) => void (stdout += t), err: (t) => void (stderr += t) }, cwd, running, client });
+    return { exitCode, stdout, stderr };
+  };
 }
 
 function failure(err: unknown, io: Io): number {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { progressLine, upload, UploadError, type UploadProgress } from '../reporting/upload.ts';
 import { BATCH_OPERATIONS, type BatchOperation } from '../reporting/schemas.ts';
 import { certFiles } from './client-certs.ts';
-import { resolvePath, withDbOptions, withRegister, type CliContext, type DbOptions } from './context.ts';
+import { operatorFor, resolvePath, withActorOption, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions } from './context.ts';
+import { BulkAuditEntry } from '../audit/audit.ts';
 import { packPlainContracts } from '../reporting/store.ts';
 import { emit, UsageError } from './io.ts';
 import { progressPrinter } from './progress.ts';
@@ -54,14 +55,21 @@ export function reportingCommands(ctx: CliContext): Command[] {
       }
     });
   const loans = new Command('loans').description('maintenance of the loans table');
-  withDbOptions(loans.command('pack').description('pack the contracts that migration 0004 left in plain JSON (once after upgrading; resumable)'))
+  withActorOption(withDbOptions(loans.command('pack').description('pack the contracts that migration 0004 left in plain JSON (once after upgrading; resumable)')))
     .option('--batch-size <n>', 'loans per transaction', '10000')
-    .action(async (o: DbOptions & { batchSize: string; json?: boolean }) => {
+    .action(async (o: DbOptions & ActorOptions & { batchSize: string; json?: boolean }) => {
       const batchSize = Number(o.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new UsageError('--batch-size must be a whole number from 1 to 100000');
       let latest = 0;
       const bar = progressPrinter(() => `${latest} contracts packed`, process.stderr, o.json === true || ctx.running !== undefined);
-      const result = await withRegister(ctx, o, (r) => packPlainContracts(r.db, { batchSize, onProgress: (n) => { latest = n; bar.update(); } }));
+      // One entry per run, opened before and closed after it: packing changes the contracts' format, not what they say.
+      const audit = new BulkAuditEntry({ operator: operatorFor(ctx, o), action: 'loans pack', target: null, details: { batchSize } });
+      const result = await withRegister(ctx, o, async (r) => {
+        await r.db.transaction((tx) => audit.update(tx, { packed: 0 }, false));
+        const packed = await packPlainContracts(r.db, { batchSize, onProgress: (n) => { latest = n; bar.update(); } });
+        await r.db.transaction((tx) => audit.update(tx, packed, true));
+        return packed;
+      });
       bar.done();
       emit(ctx.io, o.json, result, `Packed ${result.packed} contracts.`);
     });

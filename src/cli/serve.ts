@@ -1,12 +1,16 @@
 /** `pcr serve`: runs the register until SIGTERM/SIGINT, then shuts down gracefully. */
 import { Command } from 'commander';
+import { readFileSync, watch } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
+import { caFiles, certificateFingerprint, describeServerCertificate, expiryWarning, keyMatchesCertificate, type ServerIdentity } from '../access/pki.ts';
+import { ConfigError } from '../config.ts';
 import { createDemo, demoInstructions, isEmptyRegister } from '../demo/demo.ts';
 import { serveOperatorChannel } from '../operator/channel.ts';
-import { embeddedPaths, openRegister } from '../register.ts';
-import { startServer } from '../server.ts';
+import { embeddedPaths, openRegister, type Register } from '../register.ts';
+import { startServer, type RunningServer } from '../server.ts';
 import { configFrom, withDbOptions, type CliContext, type DbOptions } from './context.ts';
 import { UsageError } from './io.ts';
-import { runCli } from './main.ts';
+import { operatorChannelRunner } from './main.ts';
 
 interface ServeOptions extends DbOptions {
   environment?: string;
@@ -31,34 +35,33 @@ export function serveCommand(ctx: CliContext): Command {
     .action(async (o: ServeOptions) => {
       if (ctx.running) throw new UsageError('The register is already running');
       const config = configFrom(ctx, o);
-      const register = await openRegister(config);
+      const register = await openRegister(config, { serving: true });
       let stopping = false;
+      let stopFollowing = () => {};
       try {
+        if (register.serverProblems.length > 0) {
+          throw new ConfigError(
+            `${register.serverProblems.join('; ')}. Issue one from the register's CA with \`pcr server-cert renew\`, or give one of your own with --tls-cert and --tls-key`,
+          );
+        }
+        const expiring = register.serverCertificate && expiryWarning(register.serverCertificate);
+        for (const warning of [...register.warnings, ...(expiring ? [expiring] : [])]) ctx.io.err(`pcr: warning: ${warning}\n`);
         if (o.demo && (await isEmptyRegister(register))) {
           if (register.environment !== 'Test') throw new UsageError('The demo is for Test registers only');
           await createDemo(register);
         }
         const server = await startServer(register);
+        for (const warning of register.warnings) server.logger.warn({ caDir: config.caDir, dataDir: config.dataDir }, warning);
+        stopFollowing = followServerCertificate(register, server);
         const channel = config.databaseUrl
           ? undefined
-          : await serveOperatorChannel(embeddedPaths(config.dataDir).socket, async (argv, cwd) => {
-              let stdout = '';
-              let stderr = '';
-              const exitCode = await runCli(argv, {
-                io: { out: (t) => void (stdout += t), err: (t) => void (stderr += t) },
-                cwd,
-                running: { register, afterAccessChange: () => server.trust.invalidate() },
-              });
-              return { exitCode, stdout, stderr };
-            });
-        const info = { url: server.url, environment: register.environment, database: register.db.kind, dataDir: config.dataDir };
-        if (o.json) ctx.io.out(`${JSON.stringify(info)}\n`);
-        else {
-          ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);
-          const demo = demoInstructions(register, server.url);
-          if (demo) ctx.io.out(`${demo}\n`);
-        }
-        await new Promise<void>((resolve) => {
+          : await serveOperatorChannel(
+              embeddedPaths(config.dataDir).socket,
+              // The client's OS account goes with each command, as the operator of its audit entry.
+              operatorChannelRunner({ register, afterAccessChange: () => server.trust.invalidate() }),
+            );
+        // Listen for the signals before saying we are up: a supervisor may stop us as soon as it reads that.
+        const stopped = new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             if (stopping) return;
             stopping = true;
@@ -68,11 +71,94 @@ export function serveCommand(ctx: CliContext): Command {
           process.once('SIGTERM', () => stop('SIGTERM'));
           process.once('SIGINT', () => stop('SIGINT'));
         });
+        const info = { url: server.url, environment: register.environment, database: register.db.kind, dataDir: config.dataDir };
+        if (o.json) ctx.io.out(`${JSON.stringify(info)}\n`);
+        else {
+          ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);
+          const demo = demoInstructions(register, server.url);
+          if (demo) ctx.io.out(`${demo}\n`);
+        }
+        await stopped;
         await channel?.close();
         await server.close();
       } finally {
+        stopFollowing();
         await register.close();
       }
       ctx.io.out(o.json ? `${JSON.stringify({ stopped: true })}\n` : 'Register stopped.\n');
     });
+}
+
+/** How often a running register looks at its server certificate's expiry (it warns in the log from 30 days before). */
+const EXPIRY_CHECK_MS = 12 * 3_600_000;
+
+/** Hands a server certificate to the connections the server accepts from now on (those open keep theirs). */
+function applyServerIdentity(server: RunningServer, register: Register, identity: ServerIdentity): void {
+  const tls = server.app.server as unknown as TlsServer;
+  if (typeof tls.setSecureContext !== 'function') return; // a server without TLS (tests)
+  // The same context options as the server was built with (src/http/app.ts).
+  tls.setSecureContext({ cert: identity.certPem, key: identity.keyPem, ca: [register.ca.certPem], minVersion: 'TLSv1.2' });
+}
+
+/**
+ * Keeps a running register's server certificate current without a restart: a renewal in
+ * this process (`pcr server-cert renew` through the operator channel) is applied at once, and
+ * new files in the CA folder (a renewal by another process, e.g. on PostgreSQL) are applied
+ * once both are there and match: issued by the register's CA, the key the certificate's.
+ * Warns in the log, twice a day, while the certificate is within 30 days of its expiry.
+ * Answers a function that stops following.
+ */
+export function followServerCertificate(register: Register, server: RunningServer): () => void {
+  const log = server.logger;
+  const unlisten = register.onServerIdentity((identity) => {
+    applyServerIdentity(server, register, identity);
+    log.info({ serverCertificate: register.serverCertificate?.serial, notAfter: register.serverCertificate?.notAfter }, 'serving a new server certificate');
+  });
+  const checkExpiry = () => {
+    const warning = register.serverCertificate && expiryWarning(register.serverCertificate);
+    if (warning) log.warn({ notAfter: register.serverCertificate?.notAfter }, warning);
+  };
+  checkExpiry();
+  const expiryTimer = setInterval(() => {
+    const { source, certFile } = register.serverCertificate ?? {};
+    if (source && certFile) register.serverCertificate = describeServerCertificate(register.serverIdentity.certPem, register.ca, { source, certFile });
+    checkExpiry();
+  }, EXPIRY_CHECK_MS);
+  expiryTimer.unref();
+  let watcher: ReturnType<typeof watch> | undefined;
+  let pending: NodeJS.Timeout | undefined;
+  if (!register.config.tlsCertFile) {
+    const files = caFiles(register.config.caDir);
+    const reload = () => {
+      try {
+        const identity = { certPem: readFileSync(files.serverCert, 'utf8'), keyPem: readFileSync(files.serverKey, 'utf8') };
+        if (certificateFingerprint(identity.certPem) === certificateFingerprint(register.serverIdentity.certPem)) return;
+        if (!keyMatchesCertificate(identity.certPem, identity.keyPem)) return; // the other file is still to come
+        const info = describeServerCertificate(identity.certPem, register.ca, { source: 'generated', certFile: files.serverCert });
+        if (!info.issuedByRegisterCa) {
+          log.warn({ certFile: files.serverCert }, "a new server certificate in the CA folder was not issued by the register's CA: still serving the old one");
+          return;
+        }
+        register.replaceServerIdentity(identity);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not read the server certificate files in the CA folder: still serving the old one');
+      }
+    };
+    try {
+      watcher = watch(register.config.caDir, { persistent: false }, (_event, name) => {
+        if (name !== 'server.cert.pem' && name !== 'server.key.pem') return;
+        clearTimeout(pending);
+        pending = setTimeout(reload, 200); // both renames of a renewal, then one look
+      });
+      watcher.on('error', (err) => log.warn({ err: err.message }, 'stopped watching the CA folder: a renewed server certificate needs a restart'));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot watch the CA folder: a renewed server certificate needs a restart');
+    }
+  }
+  return () => {
+    unlisten();
+    clearInterval(expiryTimer);
+    clearTimeout(pending);
+    watcher?.close();
+  };
 }

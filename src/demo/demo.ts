@@ -59,10 +59,13 @@ export async function isEmptyRegister(register: Register): Promise<boolean> {
 /** Creates the demo organisations and writes their certificates. */
 export async function createDemo(register: Register): Promise<void> {
   const dir = demoDir(register);
+  // Private to the register's user like everything in the data directory (the keys below are secrets).
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'ca.pem'), register.ca.certPem);
-  mkdirSync(join(dir, 'examples'), { recursive: true });
-  for (const [name, body] of Object.entries(demoExamples(register.environment))) writeFileSync(join(dir, 'examples', name), `${JSON.stringify(body, null, 2)}\n`);
+  writeFileSync(join(dir, 'ca.pem'), register.ca.certPem, { mode: 0o600 });
+  mkdirSync(join(dir, 'examples'), { recursive: true, mode: 0o700 });
+  for (const [name, body] of Object.entries(demoExamples(register.environment))) {
+    writeFileSync(join(dir, 'examples', name), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  }
   for (const d of DEMO_ORGANISATIONS) {
     const ref = organisationRef('BusinessId', d.businessId);
     await addOrganisation(register.db, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });

@@ -2,7 +2,7 @@
 import { createReadStream, writeFileSync, appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { stat } from 'node:fs/promises';
-import type { Queryable } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
 import type { Problem } from '../reporting/rules.ts';
 import { parseCsvLine, storeIncome, validateIncome, type IncomeInput, type IncomeRow } from './income.ts';
@@ -21,9 +21,19 @@ export interface ImportResult extends ImportProgress {
   firstRejections: { line: number; errors: Problem[] }[];
 }
 
+/**
+ * Imports a file in chunks of `chunk` lines, each stored in its own transaction (a long import
+ * does not hold the embedded database from the register's requests). `inChunk` runs in each
+ * chunk's transaction with the counts so far, `last` in the final one: the audit entry of the
+ * import, so that it always counts what is committed.
+ */
 export async function importIncome(
-  db: Queryable,
-  opts: { file: string; format: 'ndjson' | 'csv'; environment: Environment; today: string; rejectedFile: string; source: string; chunk?: number; onProgress?: (p: ImportProgress) => void },
+  db: Database,
+  opts: {
+    file: string; format: 'ndjson' | 'csv'; environment: Environment; today: string; rejectedFile: string; source: string; chunk?: number;
+    onProgress?: (p: ImportProgress) => void;
+    inChunk?: (tx: Queryable, counts: { lines: number; accepted: number; rejected: number }, last: boolean) => Promise<void>;
+  },
 ): Promise<ImportResult> {
   const started = Date.now();
   const totalBytes = (await stat(opts.file)).size;
@@ -32,9 +42,13 @@ export async function importIncome(
   writeFileSync(opts.rejectedFile, '');
   let header: string[] | undefined;
   let pending: IncomeRow[] = [];
-  const flush = async () => {
-    progress.accepted += pending.length;
-    await storeIncome(db, pending, opts.source);
+  const flush = async (last: boolean) => {
+    const counts = { lines: progress.lines, accepted: progress.accepted + pending.length, rejected: progress.rejected };
+    await db.transaction(async (tx) => {
+      await storeIncome(tx, pending, opts.source);
+      await opts.inChunk?.(tx, counts, last);
+    });
+    progress.accepted = counts.accepted;
     pending = [];
     progress.elapsedMs = Date.now() - started;
     opts.onProgress?.({ ...progress });
@@ -73,9 +87,9 @@ export async function importIncome(
     const { row, problems } = validateIncome(input, opts.environment, opts.today);
     if (row) pending.push(row);
     else reject(lineNo, problems);
-    if (pending.length >= (opts.chunk ?? 10_000)) await flush();
+    if (pending.length >= (opts.chunk ?? 10_000)) await flush(false);
   }
-  await flush();
+  await flush(true);
   progress.elapsedMs = Date.now() - started;
   return { ...progress, rejectedFile: opts.rejectedFile, firstRejections };
 }
