@@ -127,6 +127,8 @@ export async function withRegister<T>(
     }
     throw err;
   }
+  // What opening the register put right (file modes), said to the operator who ran the command.
+  for (const warning of register.warnings) ctx.io.err(`pcr: warning: ${warning}\n`);
   try {
     return await fn(register, () => {});
   } finally {

@@ -5,6 +5,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { caFiles, certificateFingerprint, describeServerCertificate, expiryWarning, keyMatchesCertificate, type ServerIdentity } from '../access/pki.ts';
 import { ConfigError } from '../config.ts';
 import { createDemo, demoInstructions, isEmptyRegister } from '../demo/demo.ts';
+import { secureContextOptions } from '../http/app.ts';
 import { serveOperatorChannel } from '../operator/channel.ts';
 import { embeddedPaths, openRegister, type Register } from '../register.ts';
 import { startServer, type RunningServer } from '../server.ts';
@@ -96,8 +97,7 @@ const EXPIRY_CHECK_MS = 12 * 3_600_000;
 function applyServerIdentity(server: RunningServer, register: Register, identity: ServerIdentity): void {
   const tls = server.app.server as unknown as TlsServer;
   if (typeof tls.setSecureContext !== 'function') return; // a server without TLS (tests)
-  // The same context options as the server was built with (src/http/app.ts).
-  tls.setSecureContext({ cert: identity.certPem, key: identity.keyPem, ca: [register.ca.certPem], minVersion: 'TLSv1.2' });
+  tls.setSecureContext(secureContextOptions({ certPem: identity.certPem, keyPem: identity.keyPem, clientCaPem: register.ca.certPem }));
 }
 
 /**

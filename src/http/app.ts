@@ -51,6 +51,11 @@ export interface AppOptions {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
+/** The TLS identity of the server and the CA its clients' certificates are checked against: at start, and when the server certificate is renewed. */
+export function secureContextOptions(tls: { certPem: string; keyPem: string; clientCaPem: string }) {
+  return { cert: tls.certPem, key: tls.keyPem, ca: [tls.clientCaPem], minVersion: 'TLSv1.2' as const };
+}
+
 export function errorBody(correlationId: string, errors: ErrorResponse[], extras: Record<string, unknown> = {}) {
   return { statusMessage: 'The request was rejected', correlationId, errorResponses: errors, ...extras };
 }
@@ -142,15 +147,12 @@ async function buildFastify(opts: AppOptions) {
     ...(opts.tls
       ? {
           https: {
-            cert: opts.tls.certPem,
-            key: opts.tls.keyPem,
-            ca: [opts.tls.clientCaPem],
+            ...secureContextOptions(opts.tls),
             requestCert: true,
             // Node answers a request without Host with a bare 400 of its own; the register
             // needs no Host (one service per listener) and answers every request itself.
             requireHostHeader: false,
             rejectUnauthorized: false,
-            minVersion: 'TLSv1.2' as const,
             // Node enforces requestTimeout only when the server is created with it, checking this often.
             requestTimeout: opts.requestTimeoutMs ?? 100_000,
             connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor((opts.requestTimeoutMs ?? 100_000) / 4))),
