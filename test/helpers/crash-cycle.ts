@@ -7,21 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HttpsJsonClient, type JsonResponse } from '../../src/common/https-client.ts';
+import { prng } from '../../src/generate/generator.ts';
 import { ownerOf } from './register.ts';
 import { batchRequest, lumpSumLoan, type BatchStatusBody, type Json } from './reports.ts';
 import { openTargetDatabase, setUpLenders, spawnServe, type RegisterTarget, type ServeProcess, type SpawnedLender } from './serve-process.ts';
-
-/** A small seeded generator (mulberry32): the same seed makes the same batches and kill points. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Operation = 'AddLoans' | 'Repayments';
 
@@ -121,7 +110,7 @@ function statusProblem(b: Batch, s: BatchStatusBody): string | undefined {
 }
 
 export async function runCrashCycles(opts: CrashOptions): Promise<CrashReport> {
-  const rng = seededRandom(opts.seed);
+  const rng = prng(opts.seed); // seeded: the same seed makes the same batches and kill points
   const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
   const log = opts.log ?? (() => {});
   const [minAcks, maxAcks] = opts.acksBeforeKill ?? [3, 12];
