@@ -14,11 +14,14 @@ const TRANSIENT_CLASSES = new Set([
   '58', // system error (I/O)
 ]);
 
+/** Node's errors of a connection to the database (not ENOENT, EACCES …, which would come back). */
+const NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+
 export function isTransientDatabaseError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   const code = typeof e.code === 'string' ? e.code : '';
   if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_CLASSES.has(code.slice(0, 2)) && code !== '57014'; // 57014: the statement was cancelled (its timeout): retrying it gives the same
-  if (/^E[A-Z]+$/.test(code)) return true; // ECONNRESET, ECONNREFUSED, EPIPE …: the network, not the data
+  if (NETWORK_ERRORS.has(code)) return true; // the network, not the data
   return typeof e.message === 'string' && /Connection terminated|connection (?:is )?closed|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);
 }

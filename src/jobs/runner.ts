@@ -21,6 +21,8 @@ export type JobStep =
   | { step: 'idle' }
   /** One item ran to its end (done or failed for good). */
   | { step: 'done'; item: number; message?: string; details?: Record<string, unknown> }
+  /** Another process took the item meanwhile: nothing ran here, but there may be more due. */
+  | { step: 'again'; item: number }
   /** The item (or, without one, the claim itself) failed for a passing reason: try again later. */
   | { step: 'retry'; item?: number; err: unknown };
 
@@ -128,6 +130,10 @@ export class JobRunner {
     if (result.step === 'idle') {
       if (careful === undefined) return false;
       deferred.delete(careful); // another process has it, or has ended it
+      return true;
+    }
+    if (result.step === 'again') {
+      deferred.delete(result.item);
       return true;
     }
     if (result.step === 'retry') {

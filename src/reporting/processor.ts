@@ -70,6 +70,14 @@ async function readReports(tx: Queryable, batch: ClaimedBatch): Promise<Report[]
   const body = parseRequestJson(bodyRow.rows[0]!.body, BATCH_NAMES) as Record<string, unknown>;
   const collection = body[BATCH_OPERATIONS[batch.operation].collection];
   if (!Array.isArray(collection)) throw new RegisterError('A10', `The stored batch has no ${BATCH_OPERATIONS[batch.operation].collection}`);
+  // The door checked every report against its schema; a body stored otherwise (by an older
+  // version, or by hand) is not guessed at.
+  collection.forEach((payload: unknown, seq) => {
+    const p = payload as { reportReference?: unknown; loanNumber?: { number?: unknown } } | null;
+    if (!p || typeof p !== 'object' || typeof p.reportReference !== 'string' || typeof p.loanNumber?.number !== 'string') {
+      throw new RegisterError('A10', `Report ${seq} of the stored batch has no reportReference or loanNumber`);
+    }
+  });
   return (collection as Record<string, unknown>[]).map((payload, seq) => ({ seq, payload }));
 }
 
@@ -83,10 +91,14 @@ type Report = { seq: number; payload: Record<string, unknown> };
 async function applyReports(tx: Queryable, batch: ClaimedBatch, reports: Report[], opts: ProcessOptions, duplicates?: ReadonlySet<string>) {
   const numbers = [...new Set(reports.map((r) => (r.payload.loanNumber as { number: string }).number))];
 
-  // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer candidates, D14).
+  // This lender's loans, and for AddLoans other lenders' loans with the same numbers (transfer
+  // candidates, D14), locked: another process applying another lender's batch to the same loan
+  // (two lenders taking over one transferred loan) waits, and then reads what this one wrote.
+  // Two such batches locking in opposite orders deadlock, which is a passing failure: retried.
   const loanRows = await tx.query<LoanRow>(
     `SELECT ${LOAN_COLUMNS} FROM loans WHERE loan_number = ANY($1::text[]) AND (lender_id = $2 OR $3)
-     ORDER BY (status = 'Ended' AND transferred_to_another_lender), end_date NULLS FIRST`,
+     ORDER BY (status = 'Ended' AND transferred_to_another_lender), end_date NULLS FIRST
+     FOR UPDATE`,
     [numbers, batch.organisationId, batch.operation === 'AddLoans'],
   );
   const loans = new Map<string, LoanState>();
@@ -137,7 +149,8 @@ async function applyBisecting(tx: Queryable, batch: ClaimedBatch, reports: Repor
     outcomes.push(...applied);
     return;
   } catch (err) {
-    if (isTransientDatabaseError(err)) throw err;
+    // Out of memory (53200) is halved too: here it is most likely the size of what is applied.
+    if (isTransientDatabaseError(err) && (err as { code?: string }).code !== '53200') throw err;
     await tx.query('ROLLBACK TO SAVEPOINT reports');
     await tx.query('RELEASE SAVEPOINT reports');
     if (reports.length > 1) {
@@ -173,10 +186,7 @@ async function processIsolated(tx: Queryable, batch: ClaimedBatch, opts: Process
   } catch (err) {
     const errors: ErrorResponse[] = err instanceof RegisterError ? err.errors : [{ errorCode: 'A99', errorDescription: 'The stored batch could not be read; it had no effect' }];
     opts.logger?.error({ batchId: batch.id, err }, 'batch could not be read; it ends FinishedFailed');
-    await tx.query(
-      `UPDATE batches SET status = 'FinishedFailed', accepted_count = 0, rejected_count = report_count, errors = $2, processed_at = now() WHERE id = $1`,
-      [batch.id, JSON.stringify(errors)],
-    );
+    await endFailed(tx, batch.id, errors);
     return;
   }
   opts.logger?.error({ batchId: batch.id, err: cause }, 'batch processing failed; applying its reports one at a time');
@@ -185,7 +195,16 @@ async function processIsolated(tx: Queryable, batch: ClaimedBatch, opts: Process
   await writeOutcomes(tx, batch.id, outcomes, reports);
 }
 
-export type BatchRun = 'none' | 'processed' | 'isolated' | { retry: unknown };
+/** Ends a batch none of whose reports was applied, with the reason for the whole batch (GetBatchStatus errorResponses). */
+async function endFailed(tx: Queryable, batchId: number, errors: ErrorResponse[]): Promise<void> {
+  await tx.query(
+    `UPDATE batches SET status = 'FinishedFailed', accepted_count = 0, rejected_count = report_count, errors = $2, processed_at = now() WHERE id = $1`,
+    [batchId, JSON.stringify(errors)],
+  );
+}
+
+/** 'taken': another process claimed or ended the batch meanwhile. */
+export type BatchRun = 'none' | 'taken' | 'processed' | 'isolated' | 'failed' | { retry: unknown };
 
 /**
  * Claims and processes one batch (the given one, or the next eligible), each in its own
@@ -210,17 +229,33 @@ export async function runNextBatch(
   } catch (err) {
     if (!claimed) return { run: { retry: err } };
     const batchId = claimed.id;
-    if (isTransientDatabaseError(err) || opts.isolate) return { run: { retry: err }, batchId };
+    if (isTransientDatabaseError(err)) return { run: { retry: err }, batchId };
+    // Failed for good: a report at a time (unless that is what just failed), and if even that
+    // fails for good, the batch ends FinishedFailed: the lender's queue must move on.
+    let cause = err;
+    if (!opts.isolate) {
+      try {
+        const run = await db.transaction(async (tx): Promise<BatchRun> => {
+          if (!(await claim(tx, { id: batchId }))) return 'taken';
+          await processIsolated(tx, claimed!, opts, err);
+          return 'isolated';
+        });
+        return { run, batchId };
+      } catch (err2) {
+        if (isTransientDatabaseError(err2)) return { run: { retry: err2 }, batchId };
+        cause = err2;
+      }
+    }
     try {
       const run = await db.transaction(async (tx): Promise<BatchRun> => {
-        const again = await claim(tx, { id: batchId });
-        if (!again) return 'none'; // another process finished it meanwhile
-        await processIsolated(tx, again, opts, err);
-        return 'isolated';
+        if (!(await claim(tx, { id: batchId }))) return 'taken';
+        opts.logger?.error({ batchId, err: cause }, 'batch could not be processed even a report at a time; it ends FinishedFailed');
+        await endFailed(tx, batchId, [{ errorCode: 'A99', errorDescription: 'The register could not process this batch (an internal error); none of its reports was applied. Quote the batch reference.' }]);
+        return 'failed';
       });
       return { run, batchId };
-    } catch (err2) {
-      return { run: { retry: err2 }, batchId };
+    } catch (err3) {
+      return { run: { retry: err3 }, batchId };
     }
   }
 }
@@ -229,7 +264,7 @@ export async function runNextBatch(
 export async function processBatch(db: Database, batchId: number, opts: ProcessOptions): Promise<boolean> {
   const { run } = await runNextBatch(db, { ...opts, id: batchId });
   if (typeof run === 'object') throw run.retry;
-  return run !== 'none';
+  return run !== 'none' && run !== 'taken';
 }
 
 /** The loans as one JSON array for jsonb_to_recordset(): one statement for any number of loans. */
@@ -355,8 +390,9 @@ export function reportingJob(db: Database, opts: { environment: Environment; log
     async runNext({ skip, careful }) {
       const { run, batchId } = await runNextBatch(db, { ...opts, skip, ...(careful !== undefined ? { id: careful, isolate: true } : {}) });
       if (run === 'none') return { step: 'idle' };
+      if (run === 'taken') return { step: 'again', item: batchId! };
       if (typeof run === 'object') return { step: 'retry', ...(batchId !== undefined ? { item: batchId } : {}), err: run.retry };
-      return { step: 'done', item: batchId!, message: 'batch processed', details: { batchId, ...(run === 'isolated' ? { isolated: true } : {}) } };
+      return { step: 'done', item: batchId!, message: 'batch processed', details: { batchId, ...(run === 'processed' ? {} : { [run]: true }) } };
     },
   };
 }

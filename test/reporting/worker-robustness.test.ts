@@ -41,7 +41,13 @@ before(async () => {
       IF NEW.lender_reference = 'fail-me' THEN RAISE EXCEPTION 'injected: this extract cannot be logged' USING ERRCODE = '22023'; END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER test_extract_fault BEFORE INSERT ON extracts FOR EACH ROW EXECUTE FUNCTION test_extract_fault();`);
+    CREATE TRIGGER test_extract_fault BEFORE INSERT ON extracts FOR EACH ROW EXECUTE FUNCTION test_extract_fault();
+    CREATE FUNCTION test_outcome_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.report_reference LIKE 'DOOMED-%' THEN RAISE EXCEPTION 'injected: outcomes cannot be stored' USING ERRCODE = '22023'; END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER test_outcome_fault BEFORE INSERT ON reports FOR EACH ROW EXECUTE FUNCTION test_outcome_fault();`);
 });
 after(() => reg.close());
 
@@ -92,6 +98,35 @@ test('a stored batch that can no longer be read ends FinishedFailed with the rea
   assert.equal(status.batchStatus, 'FinishedFailed');
   assert.equal(status.errorResponses?.[0]?.errorCode, 'A10');
   assert.equal((await waitForBatch(a.client, a.ref, next.reference)).batchStatus, 'FinishedSuccess');
+});
+
+test('a batch that cannot be processed even a report at a time ends FinishedFailed (A99), and the lender\'s queue moves on', async () => {
+  const doomed = { ...lumpSumLoan(), reportReference: `DOOMED-${Math.random().toString(36).slice(2, 8)}` };
+  const res = await postBatch(a.client, a.ref, 'AddLoans', [doomed, lumpSumLoan()]);
+  const next = await postBatch(a.client, a.ref, 'AddLoans', [lumpSumLoan()]);
+  const status = await waitForBatch(a.client, a.ref, res.reference);
+  assert.equal(status.batchStatus, 'FinishedFailed');
+  assert.equal(status.acceptedCount, 0);
+  assert.equal(status.errorResponses?.[0]?.errorCode, 'A99');
+  const stored = await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM loans WHERE loan_number = $1', [(doomed.loanNumber as { number: string }).number]);
+  assert.equal(stored.rows[0]!.n, 0, 'nothing of the batch was applied');
+  assert.equal((await waitForBatch(a.client, a.ref, next.reference)).batchStatus, 'FinishedSuccess');
+});
+
+test('a stored report that is not a report (null, no loanNumber) ends its batch FinishedFailed with A10', async () => {
+  const { rows } = await reg.register.db.query<{ id: number }>('SELECT id FROM organisations WHERE id_code = $1', [a.ref.idCode]);
+  for (const [i, bad] of [null, 7, { reportReference: 'x' }, { reportReference: 'y', loanNumber: {} }].entries()) {
+    await reg.register.db.query(
+      `INSERT INTO batches (organisation_id, operation, batch_reference, body_hash, report_count, body) VALUES ($1, 'AddLoans', $2, 'x', 2, $3)`,
+      [rows[0]!.id, `not-a-report-${i}`, JSON.stringify({ loans: [lumpSumLoan(), bad] })],
+    );
+  }
+  reg.server.worker.wake();
+  for (let i = 0; i < 4; i++) {
+    const status = await waitForBatch(a.client, a.ref, `not-a-report-${i}`);
+    assert.equal(status.batchStatus, 'FinishedFailed');
+    assert.equal(status.errorResponses?.[0]?.errorCode, 'A10');
+  }
 });
 
 test('a batch failing for a passing reason waits and is retried, while other lenders\' batches go on', async () => {
