@@ -1,5 +1,4 @@
 /** The reporting API (reporting.md): five batch operations, GetBatchStatus, GetLoan, and the Test environment's extras. */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegisterError } from '../common/errors.ts';
 import type { Database } from '../db/database.ts';
@@ -49,51 +48,23 @@ function mayReadBack(caller: Caller, operation: Operation, environment: Environm
   }
 }
 
-const recentKey = (organisationId: number, reference: string) => `${organisationId}\n${reference}`;
-
-/**
- * The refusals this process wrote last (owner and reference → digest of the errors), so that a
- * repeated identical refusal costs no write; bounded, oldest forgotten first (forgetting costs one
- * write at most). The database keeps the refusal's first time when the errors are the same.
- */
-class RecentRefusals {
-  private readonly written = new Map<string, string>();
-  constructor(private readonly max = 10_000) {}
-
-  has(key: string, digest: string): boolean {
-    const seen = this.written.get(key);
-    if (seen !== digest) return false;
-    this.written.delete(key); // most recently used goes last
-    this.written.set(key, seen);
-    return true;
-  }
-
-  remember(key: string, digest: string): void {
-    this.written.delete(key);
-    this.written.set(key, digest);
-    if (this.written.size > this.max) this.written.delete(this.written.keys().next().value!);
-  }
-
-  forget(key: string): void {
-    this.written.delete(key);
-  }
-
-  forgetOrganisation(organisationId: number): void {
-    const prefix = recentKey(organisationId, '');
-    for (const key of this.written.keys()) if (key.startsWith(prefix)) this.written.delete(key);
-  }
+/** Node joins repeated headers with ", ", which the reference pattern could take for one reference. */
+function repeatedReference(request: FastifyRequest): boolean {
+  let seen = 0;
+  for (let i = 0; i < request.raw.rawHeaders.length; i += 2) if (request.raw.rawHeaders[i]!.toLowerCase() === 'batchreference') seen++;
+  return seen > 1;
 }
 
 export function reportingRoutes(opts: ReportingOptions) {
   const maxReports = opts.maxReportsPerBatch ?? 100_000;
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const recent = new RecentRefusals();
     /**
      * A batch refused at the door is remembered by its reference, for GetBatchStatus, only when
      * its owner could read it back: an authenticated request within the rate limit whose
      * certificate and permission fit the operation. Unauthenticated (A23), rate-limited (A50),
      * wrong-usage (A24) and unpermitted (A22) floods write nothing; a repeated identical refusal
-     * of the same reference writes nothing either.
+     * of the same reference writes nothing either (recordRefusal leaves the row alone), and a
+     * reference given twice (A11) is not recorded under the two joined.
      */
     async function rememberRefusal(request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
       const reference = request.headers.batchreference;
@@ -103,13 +74,9 @@ export function reportingRoutes(opts: ReportingOptions) {
       const refusal = toRegisterError(error);
       // A30: the reference belongs to an accepted batch; A99: nothing was decided; A50: the client has its 429 and Retry-After.
       if (refusal.code === 'A30' || refusal.code === 'A99' || refusal.code === 'A50') return;
-      if (!mayReadBack(caller, operation, opts.environment)) return;
-      const key = recentKey(caller.organisation.id, reference);
-      const digest = createHash('sha256').update(`${operation}\n${JSON.stringify(refusal.errors)}`).digest('base64');
-      if (recent.has(key, digest)) return;
+      if (!mayReadBack(caller, operation, opts.environment) || repeatedReference(request)) return;
       try {
         await recordRefusal(opts.db, caller.organisation.id, operation, reference, refusal.errors);
-        recent.remember(key, digest);
       } catch (err) {
         request.log.error({ err }, 'could not record the refusal');
       }
@@ -124,10 +91,7 @@ export function reportingRoutes(opts: ReportingOptions) {
           config: { operation },
           onError: rememberRefusal,
           onRequest: async (request) => {
-            // Node joins repeated headers with ", ", which the reference pattern could take for one.
-            let seen = 0;
-            for (let i = 0; i < request.raw.rawHeaders.length; i += 2) if (request.raw.rawHeaders[i]!.toLowerCase() === 'batchreference') seen++;
-            if (seen > 1) throw new RegisterError('A11', 'BatchReference is given more than once', 'BatchReference');
+            if (repeatedReference(request)) throw new RegisterError('A11', 'BatchReference is given more than once', 'BatchReference');
             const ref = request.headers.batchreference;
             if (typeof ref === 'string') request.headers.batchreference = decodeHeaderText(ref);
           },
@@ -153,7 +117,6 @@ export function reportingRoutes(opts: ReportingOptions) {
             reportCount: reports.length,
           });
           if (received.created) {
-            recent.forget(recentKey(request.caller!.organisation.id, received.batchReference)); // the accepted batch took its refusal's place
             opts.worker.wake();
           }
           void reply.code(202);
@@ -231,7 +194,6 @@ export function reportingRoutes(opts: ReportingOptions) {
         },
         async (request) => {
           const deleted = await resetTestData(opts.db, request.caller!.organisation.id);
-          recent.forgetOrganisation(request.caller!.organisation.id);
           return { statusMessage: 'The request succeeded', correlationId: request.id, deleted };
         },
       );

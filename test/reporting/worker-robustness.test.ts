@@ -101,7 +101,7 @@ test('a stored batch that can no longer be read ends FinishedFailed with the rea
 });
 
 test('a batch that cannot be processed even a report at a time ends FinishedFailed (A99), and the lender\'s queue moves on', async () => {
-  const doomed = { ...lumpSumLoan(), reportReference: `DOOMED-${Math.random().toString(36).slice(2, 8)}` };
+  const doomed: Record<string, unknown> = { ...lumpSumLoan(), reportReference: `DOOMED-${Math.random().toString(36).slice(2, 8)}` };
   const res = await postBatch(a.client, a.ref, 'AddLoans', [doomed, lumpSumLoan()]);
   const next = await postBatch(a.client, a.ref, 'AddLoans', [lumpSumLoan()]);
   const status = await waitForBatch(a.client, a.ref, res.reference);
