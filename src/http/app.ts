@@ -67,6 +67,16 @@ function instancePathToField(path: string): string | undefined {
   return out;
 }
 
+/** The path of a request URL, percent-escapes decoded where they decode (no query: it is never logged). */
+function decodedPath(url: string): string {
+  const path = url.split('?')[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Turns any error into the register's refusal: a RegisterError with a catalogue code. */
 export function toRegisterError(err: FastifyError | Error): RegisterError {
   if (err instanceof RegisterError) return err;
@@ -262,7 +272,8 @@ async function buildFastify(opts: AppOptions) {
     request.log.info(
       {
         method: request.method,
-        url: request.url.split('?')[0],
+        // The route's own pattern; an unknown path decoded, so that the scrubber sees what it says.
+        url: request.routeOptions.url ?? decodedPath(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         organisation: request.caller?.organisation.idCode,

@@ -81,6 +81,7 @@ export const PERSONAL_IDENTITY_CODE_PATTERN = /\d{6}[-+YXWVUABCDEF]\d{3}[0-9A-Y]
  * followed by an ASCII letter or digit. Anything else may border it (space, quote, '=', ':', '/', '-', 'ä' …),
  * so codes in text, JSON and URLs are found, while certificate serials (32 hex digits) and UUIDs
  * (hex groups of 8-4-4-4-12 between '-') never contain one: their hex runs are longer than a
- * code wherever a code could start and end.
+ * code wherever a code could start and end. A percent-escape (`%22`, `%3A`) counts as a border,
+ * so that a code inside a percent-encoded URL is found too.
  */
-export const STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN = /(?<![A-Z0-9])\d{6}[-+YXWVUABCDEF]\d{3}[0-9A-Y](?![A-Z0-9])/gi;
+export const STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN = /(?:(?<![A-Z0-9])|(?<=%[0-9A-F]{2}))\d{6}[-+YXWVUABCDEF]\d{3}[0-9A-Y](?:(?![A-Z0-9])|(?=%[0-9A-F]{2}))/gi;

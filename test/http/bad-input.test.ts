@@ -160,3 +160,15 @@ test('BatchReference given twice → 400 A11 (Node would join the two into one v
   const { rows } = await reg.register.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM batches WHERE batch_reference LIKE 'B-one%'`);
   assert.equal(rows[0]!.n, 0);
 });
+
+test('an identity code in an unknown path, percent-encoded or not, never reaches the log', async () => {
+  const code = '010190-923E';
+  for (const path of [`/${code}`, `/x%22${code}%22`, `/GetLoan%2F${code}`, `/%30%31%30%31%39%30-923E`]) {
+    const res = await reg.anonymous().post(path, {});
+    assert.equal(res.status, 404);
+  }
+  const lines = reg.logs.filter((l) => l.includes('"status":404'));
+  assert.ok(lines.length >= 4);
+  for (const l of reg.logs) assert.ok(!l.includes(code) && !l.includes('%30%31%30%31%39%30'), l);
+  assert.ok(lines.some((l) => l.includes('[identity code]')), 'the path is logged, the code scrubbed');
+});

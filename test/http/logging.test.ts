@@ -128,3 +128,8 @@ test('requests carrying identity codes in the path and body leave none in the se
   assert.doesNotMatch(log, /923E/i);
   assert.match(log, /\[identity code\]/, 'the path was logged, scrubbed');
 });
+
+test('a code between percent-escapes (a percent-encoded URL or JSON) is scrubbed', () => {
+  assert.equal(scrub('/x?q=%7B%22idCode%22%3A%22010190-923E%22%7D'), '/x?q=%7B%22idCode%22%3A%22[identity code]%22%7D');
+  assert.equal(scrub('%2A010190-923E'), '%2A[identity code]');
+});
