@@ -137,6 +137,21 @@ function directory(raw: Raw | undefined, fallback: string): string {
   return resolve(raw?.value ?? fallback);
 }
 
+/**
+ * The names a generated server certificate is for: the comma-separated list given (host names
+ * or IP addresses, at least one), with the listening host added. `option` names the option in
+ * the message of a refusal.
+ */
+export function serverNames(option: { name: string; value: string }, host: string): string[] {
+  const names = option.value.split(',').map((s) => s.trim()).filter(Boolean);
+  const badName = names.find((n) => !isHostName(n));
+  if (badName !== undefined || names.length === 0) {
+    throw new ConfigError(`${option.name} must be host names or IP addresses separated by commas, not ${shown(badName ?? option.value)}`);
+  }
+  if (!names.includes(host) && host !== '0.0.0.0' && host !== '::') names.push(host);
+  return names;
+}
+
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
   const dataDir = directory(pick('--data-dir', input.dataDir, 'PCR_DATA_DIR', env), './data');
   const caDir = directory(pick('--ca-dir', input.caDir, 'PCR_CA_DIR', env), join(dataDir, 'ca'));
@@ -158,12 +173,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   if (hostRaw && !isHostName(host)) throw new ConfigError(`${hostRaw.name} must be a host name or an IP address, not ${shown(hostRaw.value)}`);
 
   const namesRaw = pick('--server-names', input.serverNames, 'PCR_SERVER_NAMES', env);
-  const names = (namesRaw?.value ?? 'localhost,127.0.0.1,::1').split(',').map((s) => s.trim()).filter(Boolean);
-  const badName = names.find((n) => !isHostName(n));
-  if (namesRaw && (badName !== undefined || names.length === 0)) {
-    throw new ConfigError(`${namesRaw.name} must be host names or IP addresses separated by commas, not ${shown(badName ?? namesRaw.value)}`);
-  }
-  if (!names.includes(host) && host !== '0.0.0.0' && host !== '::') names.push(host);
+  const names = serverNames(namesRaw ? { name: namesRaw.name, value: namesRaw.value } : { name: '--server-names', value: 'localhost,127.0.0.1,::1' }, host);
 
   const urlRaw = pick('--database-url', input.databaseUrl, 'PCR_DATABASE_URL', env);
   if (urlRaw && !isDatabaseUrl(urlRaw.value)) {

@@ -3,18 +3,13 @@ import { Command } from 'commander';
 import { expiryWarning, type ServerCertificateInfo } from '../access/pki.ts';
 import { renewServerIdentity, type Register } from '../register.ts';
 import { withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions } from './context.ts';
+import { serverNames } from '../config.ts';
 import { emit, UsageError } from './io.ts';
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-
-/** The names a certificate for --server-names gets: as `pcr serve` makes them, the listening host added. */
+/** The names a certificate for --server-names gets: checked and completed as `pcr serve` does (config.ts). */
 function namesFor(register: Register, given: string | undefined): string[] {
   if (given === undefined) return register.config.serverNames;
-  const names = list(given);
-  if (names.length === 0) throw new UsageError('--server-names needs at least one host name or address');
-  const host = register.config.host;
-  if (!names.includes(host) && host !== '0.0.0.0' && host !== '::') names.push(host);
-  return names;
+  return serverNames({ name: '--server-names', value: given }, register.config.host);
 }
 
 /** What the audit trail keeps of a certificate. */

@@ -33,6 +33,14 @@ export function isValidDateTime(s: string): boolean {
   return true;
 }
 
+/**
+ * The register keeps dates of these years only (reports: D27; the operator's dates likewise):
+ * no credit of a living person began before 1900 or runs past 2199, and a year such as 0000
+ * (which PostgreSQL has no date for) is a typing error.
+ */
+export const FIRST_DATE = '1900-01-01';
+export const LAST_DATE = '2199-12-31';
+
 /** A date field: yyyy-MM-dd, or a date-time at midnight. */
 export function isValidDate(s: string): boolean {
   if (isPlainDate(s)) return true;

@@ -1,7 +1,7 @@
 /** What the operator records of persons: voluntary bans (set, changed, removed) and a known date of death. */
 import type { Queryable } from '../db/database.ts';
 import { InputError } from '../access/organisations.ts';
-import { isValidDate } from '../common/dates.ts';
+import { FIRST_DATE, isValidDate, LAST_DATE } from '../common/dates.ts';
 import type { Environment } from '../access/pki.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
 
@@ -21,6 +21,7 @@ export function personCode(idCode: string, environment: Environment): string {
 function date(value: string | undefined, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isValidDate(value)) throw new InputError(`${what} must be a date yyyy-mm-dd, not "${value}"`);
+  if (value < FIRST_DATE || value > LAST_DATE) throw new InputError(`${what} must be a date of the years ${FIRST_DATE.slice(0, 4)}–${LAST_DATE.slice(0, 4)}, not "${value}"`);
   return value;
 }
 

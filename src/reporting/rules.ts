@@ -6,7 +6,7 @@
  */
 import { toScaled, scaledToText, type NumericInput } from '../common/decimal.ts';
 import type { RuleCode } from '../common/errors.ts';
-import { toDateOnly } from '../common/dates.ts';
+import { FIRST_DATE, LAST_DATE, toDateOnly } from '../common/dates.ts';
 import { isValidBusinessId } from '../identity/business-id.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
 import type { Environment } from '../access/pki.ts';
@@ -19,12 +19,7 @@ export const NON_CONSUMER_PURPOSES_OF_USE = ['LoanForBusinessActivities', 'Other
 /** Amounts at or above this are refused as out of range (D17): it keeps every amount exact as a JSON number. */
 export const MAX_AMOUNT_CENTS = 10n ** 15n;
 export const DELAY_MIN_DAYS = 60;
-/**
- * Dates are kept for these years only (D27): no credit of a living person began before 1900 or
- * runs past 2199, and a year such as 0000 (which PostgreSQL has no date for) is a typing error.
- */
-export const FIRST_DATE = '1900-01-01';
-export const LAST_DATE = '2199-12-31';
+
 
 export interface RuleContext {
   environment: Environment;

@@ -284,3 +284,19 @@ test('extracts of many concurrent requests share transactions, and each is logge
   const outbox = await reg.register.db.query<{ n: number }>('SELECT sum(extract_count)::int AS n FROM notification_outbox WHERE person = ANY($1::text[])', [persons]);
   assert.equal(outbox.rows[0]!.n, 40);
 });
+
+test('an operator date outside 1900–2199 (year 0000 included) is bad input: exit 2, one line, nothing stored', async () => {
+  const p = testPerson();
+  for (const argv of [
+    ['ban', 'set', '--id-code', p, '--reason', 'Other', '--start-date', '0000-01-01'],
+    ['ban', 'set', '--id-code', p, '--reason', 'Other', '--start-date', '2026-01-01', '--end-date', '9999-12-31'],
+    ['person', 'deceased', '--id-code', p, '--date', '1899-12-31'],
+  ]) {
+    const r = await reg.cli(argv);
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stderr, /^pcr: .*1900–2199.*\n$/);
+  }
+  const { rows } = await reg.register.db.query<{ n: number }>(
+    'SELECT (SELECT count(*) FROM voluntary_bans WHERE person = $1) + (SELECT count(*) FROM persons WHERE person = $1) AS n', [p.toUpperCase()]);
+  assert.equal(Number(rows[0]!.n), 0);
+});
