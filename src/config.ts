@@ -8,7 +8,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Environment } from './access/pki.ts';
+import type { Environment } from './common/environment.ts';
 
 export interface RegisterConfig {
   /** Folder of the embedded database, the CA (unless caDir is given) and the operator socket. */

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../config.ts';
+import type { Environment, Usage } from '../common/environment.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
@@ -33,8 +34,7 @@ export interface ServerIdentity {
   keyPem: string;
 }
 
-export type Usage = 'reporting' | 'data-use';
-export type Environment = 'Test' | 'Production';
+export type { Environment, Usage } from '../common/environment.ts';
 
 export async function generateKeyPair(): Promise<CryptoKeyPair> {
   return (await subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;

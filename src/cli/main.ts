@@ -21,7 +21,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  const commands = [serveCommand(ctx), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx)];
+  const commands = [serveCommand(ctx, operatorChannelRunner), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx)];
   for (const c of commands) program.addCommand(c);
   // Every subcommand reports through ctx.io and never exits the process itself.
   const configure = (c: Command) => {

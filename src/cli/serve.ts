@@ -11,7 +11,7 @@ import { embeddedPaths, openRegister, type Register } from '../register.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { configFrom, withDbOptions, type CliContext, type DbOptions } from './context.ts';
 import { UsageError } from './io.ts';
-import { operatorChannelRunner } from './main.ts';
+import type { CommandRunner } from '../operator/channel.ts';
 
 interface ServeOptions extends DbOptions {
   environment?: string;
@@ -24,7 +24,11 @@ interface ServeOptions extends DbOptions {
   json?: boolean;
 }
 
-export function serveCommand(ctx: CliContext): Command {
+/**
+ * `channelRunner` runs a command that came through the operator socket inside this register
+ * (main.ts hands it in: serve.ts does not import the program it is part of).
+ */
+export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullable<CliContext['running']>) => CommandRunner): Command {
   return withDbOptions(new Command('serve').description('start the register (embedded database by default; a new embedded register is a Test environment)'))
     .option('--environment <env>', 'Test | Production (a new register stores it; env PCR_ENVIRONMENT)')
     .option('--host <host>', 'address to listen on (env PCR_HOST)', undefined)
@@ -59,7 +63,7 @@ export function serveCommand(ctx: CliContext): Command {
           : await serveOperatorChannel(
               embeddedPaths(config.dataDir).socket,
               // The client's OS account goes with each command, as the operator of its audit entry.
-              operatorChannelRunner({ register, afterAccessChange: () => server.trust.invalidate() }),
+              channelRunner({ register, afterAccessChange: () => server.trust.invalidate() }),
             );
         // Listen for the signals before saying we are up: a supervisor may stop us as soon as it reads that.
         const stopped = new Promise<void>((resolve) => {
