@@ -5,7 +5,7 @@
  */
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../config.ts';
@@ -252,6 +252,27 @@ export function keyMatchesCertificate(certPem: string, keyPem: string): boolean 
   }
 }
 
+/** Creates a file (never over an existing one), mode 0600, and has it on disk before returning. */
+function writeNewFileDurably(path: string, content: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Has a folder's entries (files just created in it) on disk. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes a file so that a reader sees the old content or the new, never part of it: a
  * temporary file of mode 0600 beside it, then a rename over it.
@@ -316,8 +337,11 @@ export async function ensureCa(
     if (stored !== fingerprint) throw wrongCa(dir, stored, undefined);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      writeFileSync(files.caKey, root.keyPem, { mode: 0o600, flag: 'wx' });
-      writeFileSync(files.caCert, root.certPem, { mode: 0o600, flag: 'wx' });
+      // On disk before the binding commits: a power cut must not leave a database bound to a
+      // CA whose key was never written.
+      writeNewFileDurably(files.caKey, root.keyPem);
+      writeNewFileDurably(files.caCert, root.certPem);
+      syncDirectory(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new CaFilesError(`Another process created a CA in ${dir} at the same moment; start again to use it`);
