@@ -66,7 +66,7 @@ export function reportingCommands(ctx: CliContext): Command[] {
       const audit = new BulkAuditEntry({ operator: operatorFor(ctx, o), action: 'loans pack', target: null, details: { batchSize } });
       const result = await withRegister(ctx, o, async (r) => {
         await r.db.transaction((tx) => audit.update(tx, { packed: 0 }, false));
-        const packed = await packPlainContracts(r.db, { batchSize, onProgress: (n) => { latest = n; bar.update(); } });
+        const packed = await packPlainContracts(r.db, { batchSize, onProgress: (n) => { latest = n; bar.update(); }, inBatch: (tx, n) => audit.update(tx, { packed: n }, false) });
         await r.db.transaction((tx) => audit.update(tx, packed, true));
         return packed;
       });

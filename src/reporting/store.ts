@@ -125,9 +125,13 @@ export async function resetTestData(db: Database, organisationId: number): Promi
 
 /**
  * Packs contracts still in the plain format (migration 0004 left existing loans so) in
- * transactions of `batchSize` loans, in id order; safe to stop and run again.
+ * transactions of `batchSize` loans, in id order; safe to stop and run again. `inBatch` runs
+ * in each batch's transaction.
  */
-export async function packPlainContracts(db: Database, opts: { batchSize?: number; onProgress?: (packed: number) => void } = {}): Promise<{ packed: number }> {
+export async function packPlainContracts(
+  db: Database,
+  opts: { batchSize?: number; onProgress?: (packed: number) => void; inBatch?: (tx: Queryable, packedSoFar: number) => Promise<void> } = {},
+): Promise<{ packed: number }> {
   let after = 0;
   let packed = 0;
   for (;;) {
@@ -143,6 +147,7 @@ export async function packPlainContracts(db: Database, opts: { batchSize?: numbe
       );
       after = Number(rows.at(-1)!.id);
       packed += rows.length;
+      await opts.inBatch?.(tx, packed); // e.g. the audit entry's count, committed with the batch it counts
       return false;
     });
     opts.onProgress?.(packed);
