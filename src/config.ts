@@ -152,6 +152,45 @@ export function serverNames(option: { name: string; value: string }, host: strin
   return names;
 }
 
+/** Every PCR_* variable the register reads (resolveConfig), and PCR_DEBUG (stack traces of the command line). */
+export const SETTINGS = [
+  'PCR_DATA_DIR', 'PCR_CA_DIR', 'PCR_ENVIRONMENT', 'PCR_PORT', 'PCR_HOST', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT',
+  'PCR_TLS_KEY', 'PCR_LOG_LEVEL', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS',
+  'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_DEBUG',
+] as const;
+/** Variables of the project's own test and benchmark scripts, not of the register. */
+const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_)/;
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * A misspelled setting (`PCR_MAX_REPORT_PER_BATCH`) would leave the default in force without a
+ * word: each PCR_* variable the register does not read is named in a warning, with the setting
+ * it most likely meant.
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('PCR_') || TOOLING.test(name) || (SETTINGS as readonly string[]).includes(name)) continue;
+    const nearest = [...SETTINGS].sort((x, y) => editDistance(name, x) - editDistance(name, y))[0]!;
+    const hint = editDistance(name, nearest) <= 4 ? ` (did you mean ${nearest}?)` : '';
+    warnings.push(`${name} is not a setting of the register and is ignored${hint}`);
+  }
+  return warnings;
+}
+
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
   const dataDir = directory(pick('--data-dir', input.dataDir, 'PCR_DATA_DIR', env), './data');
   const caDir = directory(pick('--ca-dir', input.caDir, 'PCR_CA_DIR', env), join(dataDir, 'ca'));

@@ -13,7 +13,7 @@ import {
   type CertificateAuthority, type Environment, type ServerCertificateInfo, type ServerIdentity,
 } from './access/pki.ts';
 import type { RegisterConfig } from './config.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError, unknownSettings } from './config.ts';
 
 export interface Register {
   config: RegisterConfig;
@@ -261,7 +261,7 @@ export async function openRegister(config: RegisterConfig, opts: { db?: Database
   const embedded = !opts.db && !config.databaseUrl;
   const pgdata = embeddedPaths(config.dataDir).pgdata;
   try {
-    const warnings = [...opened.warnings];
+    const warnings = [...unknownSettings(process.env), ...opened.warnings];
     const dataDirThere = embedded || existsSync(config.dataDir);
     if (!embedded && dataDirThere) warnings.push(...tightenedWarning(config.dataDir, makePrivate(config.dataDir)));
     if (existsSync(config.caDir) && !(dataDirThere && inside(config.caDir, config.dataDir))) {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, resolveConfig, type ConfigInput, type RegisterConfig } from '../../src/config.ts';
+import { ConfigError, resolveConfig, unknownSettings, type ConfigInput, type RegisterConfig } from '../../src/config.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
 let dir: string;
@@ -270,4 +270,14 @@ test('pcr serve with a bad value exits 2 with one line naming it, before opening
   assert.equal(stdout, '');
   assert.equal(stderr, 'pcr: PCR_MAX_REPORTS_PER_BATCH must be a whole number from 1 to 1000000, not "lots"\n');
   assert.equal(existsSync(dataDir), false, 'nothing was created');
+});
+
+test('a PCR_* variable the register does not read is named in a warning, with the setting it most likely meant', () => {
+  assert.deepEqual(unknownSettings({ PCR_MAX_REPORT_PER_BATCH: '10', PCR_RATELIMIT: '5', PCR_ZZZ_COMPLETELY_OTHER_THING: '1', PCR_PORT: '1', PCR_TEST_DB: 'x', HOME: '/' }), [
+    'PCR_MAX_REPORT_PER_BATCH is not a setting of the register and is ignored (did you mean PCR_MAX_REPORTS_PER_BATCH?)',
+    'PCR_RATELIMIT is not a setting of the register and is ignored (did you mean PCR_RATE_LIMIT?)',
+    'PCR_ZZZ_COMPLETELY_OTHER_THING is not a setting of the register and is ignored',
+  ]);
+  // Every setting the table covers is known.
+  assert.deepEqual(unknownSettings(Object.fromEntries(TABLE.flatMap((r) => r.option.split(/[ ,/]+/).filter((n) => n.startsWith('PCR_'))).map((n) => [n, '1']))), []);
 });
