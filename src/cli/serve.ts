@@ -9,7 +9,7 @@ import { secureContextOptions } from '../http/app.ts';
 import { serveOperatorChannel } from '../operator/channel.ts';
 import { embeddedPaths, openRegister, type Register } from '../register.ts';
 import { startServer, type RunningServer } from '../server.ts';
-import { configFrom, withDbOptions, type CliContext, type DbOptions } from './context.ts';
+import { configFrom, operatorFor, withDbOptions, type CliContext, type DbOptions } from './context.ts';
 import { UsageError } from './io.ts';
 import type { CommandRunner } from '../operator/channel.ts';
 
@@ -53,7 +53,7 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
         for (const warning of [...register.warnings, ...(expiring ? [expiring] : [])]) ctx.io.err(`pcr: warning: ${warning}\n`);
         if (o.demo && (await isEmptyRegister(register))) {
           if (register.environment !== 'Test') throw new UsageError('The demo is for Test registers only');
-          await createDemo(register);
+          await createDemo(register, operatorFor(ctx, {}));
         }
         const server = await startServer(register);
         for (const warning of register.warnings) server.logger.warn({ caDir: config.caDir, dataDir: config.dataDir }, warning);

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { addOrganisation, grantPermission, organisationRef, type Permission, type Role } from '../access/organisations.ts';
 import type { Usage } from '../access/pki.ts';
 import { issueCertificate } from '../access/certificates.ts';
+import { recordOperatorAction, type Operator } from '../audit/audit.ts';
 import { writeCertFiles } from '../cli/client-certs.ts';
 import type { Register } from '../register.ts';
 
@@ -57,7 +58,7 @@ export async function isEmptyRegister(register: Register): Promise<boolean> {
 }
 
 /** Creates the demo organisations and writes their certificates. */
-export async function createDemo(register: Register): Promise<void> {
+export async function createDemo(register: Register, operator: Operator): Promise<void> {
   const dir = demoDir(register);
   // Private to the register's user like everything in the data directory (the keys below are secrets).
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -66,15 +67,23 @@ export async function createDemo(register: Register): Promise<void> {
   for (const [name, body] of Object.entries(demoExamples(register.environment))) {
     writeFileSync(join(dir, 'examples', name), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   }
-  for (const d of DEMO_ORGANISATIONS) {
-    const ref = organisationRef('BusinessId', d.businessId);
-    await addOrganisation(register.db, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
-    for (const p of d.permissions) await grantPermission(register.db, ref, p.permission, p);
-    for (const usage of d.certificates) {
-      const issued = await issueCertificate(register.db, register.ca, ref, usage, register.environment);
-      writeCertFiles(join(dir, `${d.slug}-${usage}`), issued.keyPem, issued.certPem, issued.caPem);
+  // One transaction with its audit entry: the demo is an operator's change too (`pcr serve --demo`).
+  await register.db.transaction(async (tx) => {
+    const made: { businessId: string; name: string; permissions: string[]; certificates: { usage: string; serial: string }[] }[] = [];
+    for (const d of DEMO_ORGANISATIONS) {
+      const ref = organisationRef('BusinessId', d.businessId);
+      await addOrganisation(tx, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
+      for (const p of d.permissions) await grantPermission(tx, ref, p.permission, p);
+      const certificates: { usage: string; serial: string }[] = [];
+      for (const usage of d.certificates) {
+        const issued = await issueCertificate(tx, register.ca, ref, usage, register.environment);
+        writeCertFiles(join(dir, `${d.slug}-${usage}`), issued.keyPem, issued.certPem, issued.caPem);
+        certificates.push({ usage, serial: issued.serial });
+      }
+      made.push({ businessId: d.businessId, name: d.name, permissions: d.permissions.map((p) => p.permission), certificates });
     }
-  }
+    await recordOperatorAction(tx, { operator, action: 'serve --demo', target: null, before: null, after: { organisations: made } });
+  });
 }
 
 /** Example request bodies a newcomer can send with curl, written next to the certificates. */

@@ -1,0 +1,31 @@
+/** The demo of `pcr serve --demo`: its organisations and certificates, made in one transaction with one audit entry. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { operatorOf } from '../../src/audit/audit.ts';
+import { createDemo, DEMO_ORGANISATIONS, demoDir, isEmptyRegister } from '../../src/demo/demo.ts';
+import { startTestRegister } from '../helpers/register.ts';
+
+test('the demo is one operator change: its organisations, permissions and certificates, and one audit entry naming them', async () => {
+  const reg = await startTestRegister();
+  try {
+    assert.equal(await isEmptyRegister(reg.register), true);
+    await createDemo(reg.register, operatorOf({ osUser: 'demo-tester' }));
+    const orgs = await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations');
+    assert.equal(orgs.rows[0]!.n, DEMO_ORGANISATIONS.length);
+    const { rows } = await reg.register.db.query<{ actor: string; action: string; after: { organisations: { businessId: string; certificates: { serial: string }[] }[] } }>(
+      'SELECT actor, action, after FROM operator_audit',
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.actor, 'demo-tester');
+    assert.equal(rows[0]!.action, 'serve --demo');
+    assert.deepEqual(rows[0]!.after.organisations.map((o) => o.businessId), DEMO_ORGANISATIONS.map((d) => d.businessId));
+    const serials = rows[0]!.after.organisations.flatMap((o) => o.certificates.map((c) => c.serial));
+    const certs = await reg.register.db.query<{ serial: string }>('SELECT serial FROM certificates ORDER BY serial');
+    assert.deepEqual([...serials].sort(), certs.rows.map((c) => c.serial));
+    assert.ok(existsSync(join(demoDir(reg.register), 'demo-bank-reporting', 'key.pem')));
+  } finally {
+    await reg.close();
+  }
+});
