@@ -86,8 +86,12 @@ class Parser {
 
   value(): unknown {
     const c = this.s.charCodeAt(this.i);
-    if (c === 123) return this.object();
-    if (c === 91) return this.array();
+    if (c === 123 || c === 91) {
+      if (++this.depth > MAX_JSON_DEPTH) this.fail(`Nesting deeper than ${MAX_JSON_DEPTH} levels`);
+      const nested = c === 123 ? this.object() : this.array();
+      this.depth--;
+      return nested;
+    }
     if (c === 34) return this.string();
     if (c === 45 || (c >= 48 && c <= 57)) return this.number();
     if (this.s.startsWith('true', this.i)) return (this.i += 4), true;
@@ -97,18 +101,12 @@ class Parser {
     return this.fail('Unexpected character');
   }
 
-  private enter(): void {
-    if (++this.depth > MAX_JSON_DEPTH) this.fail(`Nesting deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-
   object(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 125) {
       this.i++;
-      this.depth--;
       return out;
     }
     for (;;) {
@@ -135,7 +133,6 @@ class Parser {
       }
       if (c === 125) {
         this.i++;
-        this.depth--;
         return out;
       }
       this.fail("Expected ',' or '}'");
@@ -155,12 +152,10 @@ class Parser {
 
   array(): unknown[] {
     const out: unknown[] = [];
-    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 93) {
       this.i++;
-      this.depth--;
       return out;
     }
     for (;;) {
@@ -177,7 +172,6 @@ class Parser {
       }
       if (c === 93) {
         this.i++;
-        this.depth--;
         return out;
       }
       this.fail("Expected ',' or ']'");
