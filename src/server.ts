@@ -7,6 +7,9 @@ import { reportingJob } from './reporting/processor.ts';
 import { reportingRoutes } from './reporting/routes.ts';
 import { extractRoutes } from './extract/routes.ts';
 import { incomeRoutes } from './extract/income-routes.ts';
+import { banRoutes } from './bans/routes.ts';
+import { banEndingsJob } from './bans/job.ts';
+import { finnishDate } from './common/dates.ts';
 import { TrustStore } from './access/trust.ts';
 import { RateLimiter } from './access/rate-limit.ts';
 import { buildApp } from './http/app.ts';
@@ -19,7 +22,7 @@ export interface RunningServer {
   port: number;
   trust: TrustStore;
   logger: Logger;
-  /** The background work (jobs/runner.ts): reporting batches. */
+  /** The background work (jobs/runner.ts): reporting batches, bans that end by themselves. */
   worker: JobRunner;
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
@@ -40,10 +43,14 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
     keepAliveTimeoutMs: register.config.keepAliveTimeoutMs,
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
-  const worker = new JobRunner([reportingJob(register.db, { environment: register.environment, logger })], { logger });
+  const worker = new JobRunner(
+    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() })],
+    { logger },
+  );
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
   await app.register(extractRoutes({ db: register.db, environment: register.environment }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
+  await app.register(banRoutes({ db: register.db, environment: register.environment }));
   app.addHook('onClose', async () => worker.stop());
   return { app, trust, logger, worker };
 }

@@ -41,7 +41,9 @@ export interface GrantedPermission {
   scope: Record<string, unknown>;
 }
 
-export class InputError extends Error {}
+import { InputError } from '../common/errors.ts';
+
+export { InputError };
 
 /** Validates and normalises an organisation's identity as given by the operator or a request. */
 export function organisationRef(idCodeType: string, idCode: string, countryCode?: string): OrganisationRef {

@@ -1,8 +1,8 @@
-/** The operator's commands of the extract part (extract.md): income import, voluntary bans, deaths, billing, synthetic data. */
+/** The operator's commands of the extract part (extract.md): income import, deaths, notifications, billing, synthetic data. */
 import { Command } from 'commander';
 import { finnishDate } from '../common/dates.ts';
 import { importIncome, type ImportProgress } from '../extract/income-import.ts';
-import { findBan, findPerson, personCode, removeBan, setBan, setDateOfDeath, setNotifications, BAN_REASONS } from '../extract/persons.ts';
+import { findPerson, personCode, setDateOfDeath, setNotifications } from '../extract/persons.ts';
 import { BulkAuditEntry } from '../audit/audit.ts';
 import { billing } from '../extract/store.ts';
 import { generate } from '../generate/generator.ts';
@@ -50,36 +50,6 @@ export function extractCommands(ctx: CliContext): Command[] {
         ...result.firstRejections.map((r) => `  line ${r.line}: ${r.errors.map((e) => `${e.errorCode} ${e.errorDescription}`).join('; ')}`),
         ...(result.rejected > result.firstRejections.length ? [`  … all rejected lines with their reasons: ${result.rejectedFile}`] : []),
       ]);
-    });
-
-  const ban = new Command('ban').description("voluntary bans on credits (from a person's paper form; the e-service comes later)");
-  withActorOption(withDbOptions(ban.command('set').description('set or change the voluntary ban of a person')))
-    .requiredOption('--id-code <code>', 'personal identity code')
-    .requiredOption('--reason <reason>', BAN_REASONS.join(' | '))
-    .option('--start-date <date>', 'yyyy-mm-dd (default today)')
-    .option('--end-date <date>', 'yyyy-mm-dd for a fixed term; without it the ban is indefinite')
-    .option('--consent-to-share', 'the person consents to passing the ban to credit information companies')
-    .action(async (o: DbOptions & ActorOptions & { idCode: string; reason: string; startDate?: string; endDate?: string; consentToShare?: boolean; json?: boolean }) => {
-      const { actor } = operatorFor(ctx, o);
-      const result = await withAuditedChange(ctx, o, 'ban set', async (tx, r) => {
-        const person = personCode(o.idCode, r.environment);
-        const before = await findBan(tx, person);
-        const result = await setBan(tx, { person, reason: o.reason, ...(o.startDate ? { startDate: o.startDate } : {}), ...(o.endDate ? { endDate: o.endDate } : {}), ...(o.consentToShare ? { consentToShare: true } : {}) }, actor, finnishDate());
-        return { result, target: person, before: before ?? null, after: (await findBan(tx, person)) ?? null };
-      });
-      emit(io, o.json, result, `Voluntary ban ${result.change === 'Set' ? 'set' : 'changed'}: ${result.reason}, from ${result.startDate}${result.endDate ? ` to ${result.endDate}` : ', until removed'}.`);
-    });
-  withActorOption(withDbOptions(ban.command('remove').description('remove the voluntary ban of a person')))
-    .requiredOption('--id-code <code>', 'personal identity code')
-    .action(async (o: DbOptions & ActorOptions & { idCode: string; json?: boolean }) => {
-      const { actor } = operatorFor(ctx, o);
-      const removed = await withAuditedChange(ctx, o, 'ban remove', async (tx, r) => {
-        const person = personCode(o.idCode, r.environment);
-        const before = await findBan(tx, person);
-        const result = await removeBan(tx, person, actor);
-        return { result, target: person, before: before ?? null, after: null };
-      });
-      emit(io, o.json, { removed }, removed ? 'Voluntary ban removed.' : 'The person had no voluntary ban.');
     });
 
   const person = new Command('person').description('what the register knows of a person besides loans and income');
@@ -151,5 +121,5 @@ export function extractCommands(ctx: CliContext): Command[] {
       ]);
     });
 
-  return [income, ban, person, bill, gen];
+  return [income, person, bill, gen];
 }

@@ -3,6 +3,7 @@
  * with 0–7 fractional digits, no offset meaning UTC (.NET forms). A date field also accepts
  * a date-time whose time is midnight.
  */
+import { InputError } from './errors.ts';
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/;
 
@@ -46,6 +47,14 @@ export function isValidDate(s: string): boolean {
   if (isPlainDate(s)) return true;
   const m = DATE_TIME.exec(s);
   return !!m && isValidDateTime(s) && m[2] === '00' && m[3] === '00' && m[4] === '00' && /^0*$/.test(m[5] ?? '');
+}
+
+/** A date typed by an operator or a person (yyyy-mm-dd, 1900–2199), or undefined; else an InputError naming `what`. */
+export function dateInput(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainDate(value)) throw new InputError(`${what} must be a date yyyy-mm-dd, not "${value}"`);
+  if (value < FIRST_DATE || value > LAST_DATE) throw new InputError(`${what} must be a date of the years ${FIRST_DATE.slice(0, 4)}–${LAST_DATE.slice(0, 4)}, not "${value}"`);
+  return value;
 }
 
 /** The yyyy-MM-dd of a valid date field. */

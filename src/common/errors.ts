@@ -86,3 +86,6 @@ export function catalogueList(): { code: ErrorCode; httpStatus: number | null; m
     return { code, httpStatus: entry.http, meaning: entry.meaning, ourDesign: entry.ours === true };
   });
 }
+
+/** A refusal of what an operator (or, later, a person) typed: the reason in words, for the command line or the form. */
+export class InputError extends Error {}

@@ -40,7 +40,7 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null
   cert: ['order', 'issue', 'revoke', 'list'],
   ca: ['export'],
   income: ['import'],
-  ban: ['set', 'remove'],
+  ban: ['set', 'remove', 'consent', 'show', 'deliveries'],
   person: ['deceased', 'notifications'],
   billing: null, // no subcommand
   loans: ['pack'],

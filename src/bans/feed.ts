@@ -1,0 +1,149 @@
+/**
+ * GetVoluntaryBanChanges: a credit information company pages through the changes of the bans
+ * it may see (persons whose consent is in force at the change), and every delivery is logged.
+ *
+ * Why it never skips nor repeats: a feed row's pos is at least its writer's transaction id, so
+ * every row a reader cannot see yet (its writer still running, or not yet started) has a pos
+ * at or above the oldest running transaction id, pg_snapshot_xmin(pg_current_snapshot()). The
+ * reader delivers only rows below that mark, in (pos, id) order, after its cursor: all of them
+ * are committed, and no row committed later can sort before them.
+ *
+ * Without a cursor the company (re)starts: first the current state of every consented ban as
+ * of a mark `w` (each person's latest feed row, if it is below `w` and a Set or Changed), by
+ * person, delivered as Set; then the changes from `w` on. A person whose latest row is at or
+ * above `w` is left to the changes, which carry the whole ban; so every person's last delivery
+ * is their state now.
+ */
+import type { Environment } from '../common/environment.ts';
+import { RegisterError } from '../common/errors.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import type { BanReason, FeedChange } from './ban.ts';
+import { newCursorKey, openCursor, sealCursor, type Position } from './cursor.ts';
+
+export const DEFAULT_LIMIT = 1000;
+export const MAX_LIMIT = 10_000;
+
+export interface DeliveredChange {
+  personIdCode: string;
+  change: FeedChange;
+  reason: BanReason | null;
+  startDate: string | null;
+  endDate: string | null;
+  changeTimeUtc: string;
+}
+
+export interface ChangesPage {
+  changes: DeliveredChange[];
+  nextCursor: string;
+  /** More changes were ready when this page was read: ask again at once (our addition). */
+  moreAvailable: boolean;
+}
+
+interface Row {
+  id: number;
+  pos: string;
+  person: string;
+  change: FeedChange;
+  reason: BanReason | null;
+  startDate: string | null;
+  endDate: string | null;
+  changeTime: Date;
+}
+
+const COLUMNS = `f.id, f.pos::text AS pos, f.person, f.change, f.reason, f.start_date AS "startDate", f.end_date AS "endDate", f.change_time AS "changeTime"`;
+
+/** The current state of consented bans, as of mark $1, of persons after $2. */
+const SNAPSHOT = `SELECT ${COLUMNS}
+  FROM persons p JOIN ban_feed f ON f.id = p.ban_feed_id
+  WHERE p.ban_consent AND p.person > $2 AND f.pos < $1::xid8 AND f.change IN ('Set', 'Changed')
+  ORDER BY p.person LIMIT $3`;
+
+/** The changes after ($1, $2) below the oldest running transaction. */
+const CHANGES = `SELECT ${COLUMNS}
+  FROM ban_feed f
+  WHERE (f.pos, f.id) > ($1::xid8, $2::bigint) AND f.pos < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+  ORDER BY f.pos, f.id LIMIT $3`;
+
+const MARK = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS w';
+
+export class BanFeed {
+  private key: Promise<Buffer> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly environment: Environment,
+  ) {}
+
+  /** The register's cursor key, made by the first process that needs it and shared through the database. */
+  private cursorKey(): Promise<Buffer> {
+    this.key ??= (async () => {
+      await this.db.query(`INSERT INTO register_settings (key, value) VALUES ('ban_feed_cursor_key', $1) ON CONFLICT (key) DO NOTHING`, [newCursorKey().toString('base64')]);
+      const { rows } = await this.db.query<{ value: string }>(`SELECT value FROM register_settings WHERE key = 'ban_feed_cursor_key'`);
+      return Buffer.from(rows[0]!.value, 'base64');
+    })().catch((err: unknown) => {
+      this.key = undefined;
+      throw err;
+    });
+    return this.key;
+  }
+
+  /** Where a cursor points; a refusal when it is not this register's, or was given to another organisation. */
+  private async position(organisationId: number, cursor: string | null | undefined): Promise<Position | null> {
+    if (cursor === undefined || cursor === null || cursor === '') return null;
+    const c = openCursor(await this.cursorKey(), cursor);
+    if (!c || c.environment !== this.environment) {
+      throw new RegisterError('A10', 'cursor is not one this register gave: pass nextCursor exactly as received, or none to start again', 'cursor');
+    }
+    if (c.organisationId !== organisationId) throw new RegisterError('A22', 'cursor was given to another organisation', 'cursor');
+    return c.position;
+  }
+
+  /** One page of at most `limit` changes for the organisation, logged as delivered to it. */
+  async read(organisationId: number, cursor: string | null | undefined, limit: number = DEFAULT_LIMIT): Promise<ChangesPage> {
+    const start = await this.position(organisationId, cursor);
+    const key = await this.cursorKey();
+    return this.db.transaction(async (tx) => {
+      // Nothing is written before the reads: this transaction takes no id that would hold the mark back.
+      let position: Position = start ?? { phase: 'snapshot', w: (await tx.query<{ w: string }>(MARK)).rows[0]!.w, after: '' };
+      const resync: Row[] = [];
+      if (position.phase === 'snapshot') {
+        const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1])).rows;
+        resync.push(...rows.slice(0, limit));
+        position = rows.length > limit ? { ...position, after: resync[resync.length - 1]!.person } : { phase: 'feed', pos: position.w, id: 0 };
+      }
+      const changes: Row[] = [];
+      let more = position.phase === 'snapshot';
+      if (position.phase === 'feed' && resync.length < limit) {
+        const room = limit - resync.length;
+        const rows = (await tx.query<Row>(CHANGES, [position.pos, position.id, room + 1])).rows;
+        changes.push(...rows.slice(0, room));
+        more = rows.length > room;
+        const last = changes[changes.length - 1];
+        if (last) position = { phase: 'feed', pos: last.pos, id: last.id };
+      } else if (position.phase === 'feed') {
+        more = true;
+      }
+      await logDeliveries(tx, organisationId, resync, changes);
+      return {
+        changes: [...resync.map((r) => delivered(r, 'Set')), ...changes.map((r) => delivered(r, r.change))],
+        nextCursor: sealCursor(key, { organisationId, environment: this.environment, position }),
+        moreAvailable: more,
+      };
+    });
+  }
+}
+
+function delivered(r: Row, change: FeedChange): DeliveredChange {
+  return { personIdCode: r.person, change, reason: r.reason, startDate: r.startDate, endDate: r.endDate, changeTimeUtc: r.changeTime.toISOString() };
+}
+
+/** One statement for the page: which company received which person's change, now. */
+async function logDeliveries(tx: Queryable, organisationId: number, resync: Row[], changes: Row[]): Promise<void> {
+  if (resync.length + changes.length === 0) return;
+  const all = [...resync, ...changes];
+  await tx.query(
+    `INSERT INTO ban_deliveries (organisation_id, person, feed_id, resync, delivered_at)
+     SELECT $1, u.person, u.feed_id, u.resync, now() FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS u(person, feed_id, resync)`,
+    [organisationId, all.map((r) => r.person), all.map((r) => r.id), all.map((_, i) => i < resync.length)],
+  );
+}
