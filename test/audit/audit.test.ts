@@ -40,7 +40,7 @@ async function audited(argv: string[]): Promise<{ entry: AuditEntry; stdout: str
 
 /** Every table an operator command can change, as one comparable snapshot. */
 async function state(): Promise<string> {
-  const tables = ['organisations', 'data_permissions', 'certificate_orders', 'certificates', 'voluntary_bans', 'voluntary_ban_changes', 'persons', 'income_months', 'operator_audit'];
+  const tables = ['organisations', 'data_permissions', 'certificate_orders', 'certificates', 'voluntary_bans', 'voluntary_ban_changes', 'persons', 'ban_feed', 'income_months', 'operator_audit'];
   const parts: unknown[] = [];
   for (const t of tables) parts.push((await reg.register.db.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows);
   return JSON.stringify(parts);
@@ -88,15 +88,18 @@ test('every state-changing command writes one entry: actor, action, target, befo
 
   const person = testPerson();
   ({ entry } = await audited(['ban', 'set', '--id-code', person, '--reason', 'ControlOfPersonalFinances']));
-  assert.deepEqual([entry.action, entry.target, entry.before], ['ban set', person, null]);
-  assert.deepEqual([(entry.after as { reason: string }).reason, (entry.after as { setBy: string }).setBy], ['ControlOfPersonalFinances', me]);
+  type BanAudit = { ban: { reason: string } | null; consent: boolean };
+  assert.deepEqual([entry.action, entry.target, entry.before], ['ban set', person, { ban: null, consent: false }]);
+  assert.deepEqual([(entry.after as BanAudit).ban?.reason, (entry.after as BanAudit).consent], ['ControlOfPersonalFinances', false]);
   ({ entry } = await audited(['ban', 'set', '--id-code', person, '--reason', 'Other', '--actor', 'bob']));
-  assert.deepEqual([(entry.before as { reason: string }).reason, (entry.after as { reason: string }).reason, (entry.after as { setBy: string }).setBy], ['ControlOfPersonalFinances', 'Other', 'bob']);
+  assert.deepEqual([(entry.before as BanAudit).ban?.reason, (entry.after as BanAudit).ban?.reason, entry.actor], ['ControlOfPersonalFinances', 'Other', 'bob']);
+  ({ entry } = await audited(['ban', 'consent', '--id-code', person, '--give', '--actor', 'dave']));
+  assert.deepEqual([entry.action, (entry.before as BanAudit).consent, (entry.after as BanAudit).consent], ['ban consent give', false, true]);
   ({ entry } = await audited(['ban', 'remove', '--id-code', person, '--actor', 'carol']));
-  assert.deepEqual([(entry.before as { reason: string }).reason, entry.after], ['Other', null]);
+  assert.deepEqual([(entry.before as BanAudit).ban?.reason, entry.after], ['Other', { ban: null, consent: true }]);
   // The ban's own history names the operator, not 'operator'.
   const history = await reg.register.db.query<{ change: string; by: string }>('SELECT change, changed_by AS by FROM voluntary_ban_changes WHERE person = $1 ORDER BY id', [person]);
-  assert.deepEqual(history.rows, [{ change: 'Set', by: me }, { change: 'Changed', by: 'bob' }, { change: 'Removed', by: 'carol' }]);
+  assert.deepEqual(history.rows, [{ change: 'Set', by: me }, { change: 'Changed', by: 'bob' }, { change: 'ConsentGiven', by: 'dave' }, { change: 'Removed', by: 'carol' }]);
 
   ({ entry } = await audited(['person', 'deceased', '--id-code', person, '--date', '2026-01-02']));
   assert.deepEqual([entry.target, entry.before, entry.after], [person, { dateOfDeath: null }, { dateOfDeath: '2026-01-02' }]);
@@ -139,6 +142,8 @@ test('a command that fails writes no entry and changes nothing; the entry and it
     ['cert', 'revoke', '--serial', 'ABCDEF'],
     ['ban', 'set', '--id-code', person, '--reason', 'NoSuchReason'],
     ['ban', 'set', '--id-code', '010190-123A', '--reason', 'Other'],
+    ['ban', 'set', '--id-code', person, '--reason', 'Other', '--end-date', '2001-01-01'], // ended already
+    ['ban', 'consent', '--id-code', person, '--give', '--withdraw'],
     ['person', 'deceased', '--id-code', person, '--date', '2026-02-30'],
     ['income', 'import', '--file', 'no-such-file.ndjson'],
     ['org', 'add', '--business-id', uniqueBusinessId(), '--name', 'X', '--roles', 'lender', '--actor', 'bad\u0007name'],
@@ -241,7 +246,7 @@ test('pcr audit lists the entries newest first; --since filters; identity codes 
 
   const text = await reg.cli(['audit', '--limit', '1']);
   assert.match(text.stdout, new RegExp(`#${newest.id}  ${me}  ban set  person \\(identity code hidden`));
-  assert.match(text.stdout, /before: -\n {4}after: {2}\{.*"reason":"Other"/);
+  assert.match(text.stdout, /before: \{"ban":null,"consent":false\}\n {4}after: {2}\{"ban":\{"reason":"Other"/);
   for (const bad of [['--since', 'yesterday'], ['--since', '2026-02-30'], ['--limit', '0'], ['--id-code', 'nobody']]) {
     const r = await reg.cli(['audit', ...bad]);
     assert.equal(r.exitCode, 2, bad.join(' '));

@@ -7,6 +7,7 @@ import { uuidV7Time } from '../../src/common/uuid.ts';
 import type { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { incomeWindow } from '../../src/extract/content.ts';
 import { storeIncome, validateIncome } from '../../src/extract/income.ts';
+import { endLapsedBans } from '../../src/bans/store.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { leasingContract, lumpSumLoan, report, runningAccountLoan, testPerson, type Json } from '../helpers/reports.ts';
 
@@ -205,14 +206,23 @@ test('a person with no loans gets a valid, empty extract, and it is logged', asy
 
 test('a fixed-term ban ends by itself; a removed ban is gone', async () => {
   const p = testPerson();
-  assert.equal((await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'Other', '--start-date', '2025-01-01', '--end-date', '2025-12-31'])).exitCode, 0);
+  const today = finnishDate();
+  // A ban whose end date has passed would have ended already: refused, nothing stored.
+  const ended = await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'Other', '--start-date', '2025-01-01', '--end-date', '2025-12-31']);
+  assert.equal(ended.exitCode, 2);
+  assert.match(ended.stderr, /has passed/);
+  assert.equal((await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'Other', '--end-date', today])).exitCode, 0);
+  assert.equal((await extract(bankData, bank.ref, p)).body.creditRegisterExtract.voluntaryBanOnCredits!.reason, 'Other', 'in force on its last day');
+  // The day after its end date the register ends it (the background job's step, with that day as today).
+  const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  assert.ok((await endLapsedBans(reg.register.db, tomorrow)) >= 1);
   assert.equal('voluntaryBanOnCredits' in (await extract(bankData, bank.ref, p)).body.creditRegisterExtract, false);
   assert.equal((await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'RiskOfIdentityTheft'])).exitCode, 0);
   assert.equal((await extract(bankData, bank.ref, p)).body.creditRegisterExtract.voluntaryBanOnCredits!.reason, 'RiskOfIdentityTheft');
   assert.equal((await reg.cli(['ban', 'remove', '--id-code', p])).exitCode, 0);
   assert.equal('voluntaryBanOnCredits' in (await extract(bankData, bank.ref, p)).body.creditRegisterExtract, false);
   const { rows } = await reg.register.db.query<{ change: string }>('SELECT change FROM voluntary_ban_changes WHERE person = $1 ORDER BY id', [p]);
-  assert.deepEqual(rows.map((r) => r.change), ['Set', 'Changed', 'Removed']);
+  assert.deepEqual(rows.map((r) => r.change), ['Set', 'Ended', 'Set', 'Removed']);
   const bad = await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'Boredom']);
   assert.equal(bad.exitCode, 2);
   const backwards = await reg.cli(['ban', 'set', '--id-code', p, '--reason', 'Other', '--start-date', '2026-02-01', '--end-date', '2026-01-01']);

@@ -98,6 +98,20 @@ const loanNumber = (number: string) => ({ type: 'Other', number });
 const target = (c: Call) => (c.row.data === 'own' ? cast.own.loanNumber : cast.other.loanNumber);
 const reference = () => `m-${randomUUID()}`;
 
+/** A person with a consented ban (made once), and a cursor given to a credit information company that is not the caller. */
+const banPerson = testPerson();
+let otherCursor: string;
+async function prepareBans(): Promise<void> {
+  assert.equal((await reg.cli(['ban', 'set', '--id-code', banPerson, '--reason', 'Other', '--consent'])).exitCode, 0);
+  otherCursor = await (async () => {
+    const ref = await reg.organisation({ roles: ['credit-information-company'], permissions: [{ permission: 'ban-distribution' }] });
+    const client = await reg.client(ref, 'data-use');
+    const res = await client.post<Json>('/GetVoluntaryBanChanges', { targetEnvironment: reg.register.environment, owner: ownerOf(ref), limit: 1 });
+    assert.equal(res.status, 200, res.text);
+    return String(res.body.nextCursor);
+  })();
+}
+
 async function latestExtractOf(person: string): Promise<number> {
   const { rows } = await reg.register.db.query<{ id: number }>('SELECT organisation_id AS id FROM extracts WHERE person = $1 ORDER BY created_at DESC LIMIT 1', [person]);
   return Number(rows[0]?.id);
@@ -279,7 +293,21 @@ const SPECS: Record<Operation, OperationSpec> = {
   // its spec here says built, with its body, answer and check.
   OrderData: { route: { method: 'POST', path: '/OrderData' }, built: false, owner: true, body: (c) => ({ ...envelope(c), order: { type: 'MonthlyAggregates' } }) },
   GetDataDelivery: { route: { method: 'POST', path: '/GetDataDelivery' }, built: false, owner: true, body: (c) => ({ ...envelope(c), orderId: randomUUID() }) },
-  GetVoluntaryBanChanges: { route: { method: 'POST', path: '/GetVoluntaryBanChanges' }, built: false, owner: true, body: (c) => ({ ...envelope(c), limit: 10 }) },
+  GetVoluntaryBanChanges: {
+    route: { method: 'POST', path: '/GetVoluntaryBanChanges' },
+    built: true,
+    owner: true,
+    other: "another company's cursor",
+    body: async (c) => ({ ...envelope(c), limit: 10, ...(c.row.data === 'other' ? { cursor: otherCursor } : {}) }),
+    answer: { own: ok(), other: refused(403, 'A22') },
+    async check(c, res) {
+      if (c.row.data === 'other') return assert.match(String((res.body.errorResponses as Json[])[0]!.errorDescription), /another organisation/);
+      const changes = res.body.changes as { personIdCode: string }[];
+      assert.ok(changes.some((x) => x.personIdCode === banPerson), 'the consented ban is delivered');
+      const { rows } = await reg.register.db.query<{ id: number }>('SELECT organisation_id AS id FROM ban_deliveries WHERE person = $1 ORDER BY delivered_at DESC LIMIT 1', [banPerson]);
+      assert.equal(Number(rows[0]?.id), c.caller.id, 'the delivery is logged to the caller');
+    },
+  },
 };
 
 /** Routes served without a client certificate, each for a reason. */
@@ -439,6 +467,7 @@ before(async () => {
   reg = await startTestRegister({ env: { PCR_RATE_LIMIT: '0' } });
   cast = await buildCast(reg);
   probe = new StateProbe(reg);
+  await prepareBans();
 });
 after(async () => {
   cast?.close();

@@ -86,6 +86,8 @@ export function validRequest(f: FuzzRegister, target: Target): { body?: unknown;
       return { body: { ...env, request: { idCodeType: 'PersonalIdentityCode', idCode: testPerson(), creditRegisterExtractPurpose: ['NewConsumerCredit', 'NewLoan'], lenderReference: 'case-1' } }, headers: [] };
     case 'IncomeFeed':
       return { body: { ...env, incomeMonths: [{ idCode: testPerson(), year: 2025, month: 6, wagesGrossAmount: 3200.5, wagesNetAmount: 2400, benefitsGrossAmount: 0, benefitsNetAmount: 0, accuracyDenied: false }] }, headers: [] };
+    case 'GetVoluntaryBanChanges':
+      return { body: { ...env, cursor: null, limit: 50 }, headers: [] };
     case 'RenewCertificate':
       return { body: { csr: DUMMY_CSR }, headers: [] };
     case 'WhoAmI':
