@@ -10,6 +10,8 @@ import { issueCertificate } from '../access/certificates.ts';
 import { recordOperatorAction, type Operator } from '../audit/audit.ts';
 import { writeCertFiles } from '../cli/client-certs.ts';
 import type { Register } from '../register.ts';
+import { setBan } from '../bans/store.ts';
+import { finnishDate } from '../common/dates.ts';
 
 export interface DemoOrganisation {
   slug: string;
@@ -82,9 +84,15 @@ export async function createDemo(register: Register, operator: Operator): Promis
       }
       made.push({ businessId: d.businessId, name: d.name, permissions: d.permissions.map((p) => p.permission), certificates });
     }
-    await recordOperatorAction(tx, { operator, action: 'serve --demo', target: null, before: null, after: { organisations: made } });
+    // The example person has a voluntary ban and consents to passing it on: it shows on the
+    // extract, and the credit information company receives it (GetVoluntaryBanChanges.json).
+    const ban = await setBan(tx, DEMO_PERSON, { reason: 'ControlOfPersonalFinances', consent: true }, operator.actor, finnishDate());
+    await recordOperatorAction(tx, { operator, action: 'serve --demo', target: null, before: null, after: { organisations: made, bans: [{ ...ban.ban, consent: ban.consent }] } });
   });
 }
+
+/** The test person of the examples (the loan's borrower, the extract's subject, the ban's holder). */
+export const DEMO_PERSON = '010190-923E';
 
 /** Example request bodies a newcomer can send with curl, written next to the certificates. */
 export function demoExamples(environment: string): Record<string, unknown> {
@@ -96,7 +104,7 @@ export function demoExamples(environment: string): Record<string, unknown> {
       owner,
       loans: [{
         reportReference: 'DEMO-0001-add', loanNumber, loanType: 'LumpSumLoan', contractDate: '2026-01-15', currencyCode: 'EUR',
-        borrowersCount: 1, borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: '010190-923E' }],
+        borrowersCount: 1, borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: DEMO_PERSON }],
         consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
         interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
         isLoanWithCollateral: false,
@@ -113,8 +121,9 @@ export function demoExamples(environment: string): Record<string, unknown> {
     'GetCreditRegisterExtract.json': {
       targetEnvironment: environment,
       owner,
-      request: { idCodeType: 'PersonalIdentityCode', idCode: '010190-923E', creditRegisterExtractPurpose: ['NewConsumerCredit'], lenderReference: 'demo-application-1' },
+      request: { idCodeType: 'PersonalIdentityCode', idCode: DEMO_PERSON, creditRegisterExtractPurpose: ['NewConsumerCredit'], lenderReference: 'demo-application-1' },
     },
+    'GetVoluntaryBanChanges.json': { targetEnvironment: environment, owner: { idCodeType: 'BusinessId', idCode: '5678901-2' }, limit: 100 },
   };
 }
 
@@ -141,6 +150,11 @@ export function demoInstructions(register: Register, url: string): string | unde
     'Ask for a credit register extract on the same person (a data-use certificate):',
     '',
     post('GetCreditRegisterExtract', '', 'demo-bank-data-use'),
+    '',
+    'As the credit information company, page through the voluntary bans persons consented to share',
+    '(send the answer\'s nextCursor as "cursor" in the next call):',
+    '',
+    post('GetVoluntaryBanChanges', '', 'credit-info-data-use'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
   ];

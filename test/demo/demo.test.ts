@@ -1,10 +1,11 @@
-/** The demo of `pcr serve --demo`: its organisations and certificates, made in one transaction with one audit entry. */
+/** The demo of `pcr serve --demo`: its organisations, certificates and example ban, made in one transaction with one audit entry. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { operatorOf } from '../../src/audit/audit.ts';
-import { createDemo, DEMO_ORGANISATIONS, demoDir, isEmptyRegister } from '../../src/demo/demo.ts';
+import { createDemo, DEMO_ORGANISATIONS, DEMO_PERSON, demoDir, isEmptyRegister } from '../../src/demo/demo.ts';
+import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { startTestRegister } from '../helpers/register.ts';
 
 test('the demo is one operator change: its organisations, permissions and certificates, and one audit entry naming them', async () => {
@@ -25,6 +26,22 @@ test('the demo is one operator change: its organisations, permissions and certif
     const certs = await reg.register.db.query<{ serial: string }>('SELECT serial FROM certificates ORDER BY serial');
     assert.deepEqual([...serials].sort(), certs.rows.map((c) => c.serial));
     assert.ok(existsSync(join(demoDir(reg.register), 'demo-bank-reporting', 'key.pem')));
+
+    // The example a newcomer pastes, with the company's certificate: the demo person's consented ban.
+    const dir = demoDir(reg.register);
+    const company = new HttpsJsonClient(reg.url, {
+      ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'credit-info-data-use', 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'credit-info-data-use', 'key.pem'), 'utf8'),
+    });
+    try {
+      const res = await company.post<{ changes: { personIdCode: string; change: string; reason: string }[] }>(
+        '/GetVoluntaryBanChanges', JSON.parse(readFileSync(join(dir, 'examples', 'GetVoluntaryBanChanges.json'), 'utf8')));
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body.changes.map((c) => [c.personIdCode, c.change, c.reason]), [[DEMO_PERSON, 'Set', 'ControlOfPersonalFinances']]);
+    } finally {
+      company.close();
+    }
   } finally {
     await reg.close();
   }
