@@ -43,8 +43,8 @@ export function banFrom(input: { reason: string; startDate?: string; endDate?: s
   if (!(BAN_REASONS as readonly string[]).includes(input.reason)) throw new InputError(`The reason must be one of ${BAN_REASONS.join(', ')}, not "${input.reason}"`);
   const startDate = dateInput(input.startDate, 'The start date') ?? today;
   const endDate = dateInput(input.endDate, 'The end date') ?? null;
-  if (endDate !== null && endDate < startDate) throw new InputError(`The end date ${endDate} is before the start date ${startDate}`);
   if (endDate !== null && endDate < today) throw new InputError(`The end date ${endDate} has passed: such a ban would have ended already`);
+  if (endDate !== null && endDate < startDate) throw new InputError(`The end date ${endDate} is before the start date ${startDate}`);
   return { reason: input.reason as BanReason, startDate, endDate };
 }
 

@@ -52,10 +52,13 @@ interface Row {
 
 const COLUMNS = `f.id, f.pos::text AS pos, f.person, f.change, f.reason, f.start_date AS "startDate", f.end_date AS "endDate", f.change_time AS "changeTime"`;
 
-/** The current state of consented bans, as of mark $1, of persons after $2. */
+/**
+ * The current state of consented bans, as of mark $1, of persons after $2; not a ban past its end
+ * date ($4 is today) that the ban endings job has not ended yet (its Removed follows in the changes).
+ */
 const SNAPSHOT = `SELECT ${COLUMNS}
   FROM persons p JOIN ban_feed f ON f.id = p.ban_feed_id
-  WHERE p.ban_consent AND p.person > $2 AND f.pos < $1::xid8 AND f.change IN ('Set', 'Changed')
+  WHERE p.ban_consent AND p.person > $2 AND f.pos < $1::xid8 AND f.change IN ('Set', 'Changed') AND (f.end_date IS NULL OR f.end_date >= $4::date)
   ORDER BY p.person LIMIT $3`;
 
 /** The changes after ($1, $2) below the oldest running transaction. */
@@ -98,8 +101,8 @@ export class BanFeed {
     return c.position;
   }
 
-  /** One page of at most `limit` changes for the organisation, logged as delivered to it. */
-  async read(organisationId: number, cursor: string | null | undefined, limit: number = DEFAULT_LIMIT): Promise<ChangesPage> {
+  /** One page of at most `limit` changes for the organisation, on `today` (Finnish), logged as delivered to it. */
+  async read(organisationId: number, cursor: string | null | undefined, limit: number, today: string): Promise<ChangesPage> {
     const start = await this.position(organisationId, cursor);
     const key = await this.cursorKey();
     return this.db.transaction(async (tx) => {
@@ -107,7 +110,7 @@ export class BanFeed {
       let position: Position = start ?? { phase: 'snapshot', w: (await tx.query<{ w: string }>(MARK)).rows[0]!.w, after: '' };
       const resync: Row[] = [];
       if (position.phase === 'snapshot') {
-        const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1])).rows;
+        const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1, today])).rows;
         resync.push(...rows.slice(0, limit));
         position = rows.length > limit ? { ...position, after: resync[resync.length - 1]!.person } : { phase: 'feed', pos: position.w, id: 0 };
       }

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Environment } from '../common/environment.ts';
+import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
 import { envelope, refusals } from '../http/schemas.ts';
 import { BAN_REASONS, FEED_CHANGES } from './ban.ts';
@@ -61,7 +62,7 @@ export function banRoutes(opts: { db: Database; environment: Environment }) {
         },
       },
       async (request) => {
-        const page = await feed.read(request.caller!.organisation.id, request.body.cursor, request.body.limit ?? DEFAULT_LIMIT);
+        const page = await feed.read(request.caller!.organisation.id, request.body.cursor, request.body.limit ?? DEFAULT_LIMIT, finnishDate());
         return { statusMessage: 'The request succeeded', correlationId: request.id, ...page };
       },
     );

@@ -14,19 +14,23 @@ import { banFrom, feedEvent, hasLapsed, sameBan, type Ban, type BanReason, type 
 /** Who made a change, as recorded in the history: the operator's name, a person, or the register itself. */
 export const BY_REGISTER = 'register (the end date passed)';
 
-/** Locks the person's row (made if missing) and reads their ban and consent. */
+/**
+ * Locks the person's row (made if missing) and reads their ban and consent. Two statements: under
+ * READ COMMITTED a statement that waited for the lock still reads other tables as of its start,
+ * so the ban is read by a statement that begins once the lock is held and sees what the
+ * transaction that held it committed.
+ */
 async function lockPerson(tx: Queryable, person: string): Promise<{ state: BanState }> {
-  const { rows } = await tx.query<{ consent: boolean; reason: BanReason | null; startDate: string | null; endDate: string | null }>(
-    `WITH p AS (
-       INSERT INTO persons (person) VALUES ($1) ON CONFLICT (person) DO UPDATE SET person = EXCLUDED.person
-       RETURNING ban_consent
-     )
-     SELECT p.ban_consent AS consent, b.reason, b.start_date AS "startDate", b.end_date AS "endDate"
-     FROM p LEFT JOIN voluntary_bans b ON b.person = $1`,
+  const locked = await tx.query<{ consent: boolean }>(
+    'INSERT INTO persons (person) VALUES ($1) ON CONFLICT (person) DO UPDATE SET person = EXCLUDED.person RETURNING ban_consent AS consent',
     [person],
   );
-  const r = rows[0]!;
-  return { state: { consent: r.consent, ban: r.reason ? { reason: r.reason, startDate: r.startDate!, endDate: r.endDate } : null } };
+  const { rows } = await tx.query<{ reason: BanReason; startDate: string; endDate: string | null }>(
+    'SELECT reason, start_date AS "startDate", end_date AS "endDate" FROM voluntary_bans WHERE person = $1',
+    [person],
+  );
+  const b = rows[0];
+  return { state: { consent: locked.rows[0]!.consent, ban: b ? { reason: b.reason, startDate: b.startDate, endDate: b.endDate } : null } };
 }
 
 type HistoryChange = 'Set' | 'Changed' | 'Removed' | 'Ended' | 'ConsentGiven' | 'ConsentWithdrawn';
@@ -72,8 +76,8 @@ async function store(tx: Queryable, person: string, before: BanState, after: Ban
 }
 
 export interface BanChangeResult {
-  /** What happened to the ban: 'Set' when the person had none, else 'Changed'. */
-  change: 'Set' | 'Changed';
+  /** What happened to the ban: 'Set' when the person had none, 'Unchanged' when it already was so (nothing is written), else 'Changed'. */
+  change: 'Set' | 'Changed' | 'Unchanged';
   ban: Ban;
   consent: boolean;
   /** What the credit information companies receive of it, or null (no consent in force). */
@@ -94,9 +98,11 @@ export async function setBan(
   const ban = banFrom(input, today);
   const { state: before } = await lockPerson(tx, person);
   const after: BanState = { ban, consent: input.consent ?? before.consent };
+  const consentChanged = after.consent !== before.consent;
+  if (before.ban && sameBan(before.ban, ban) && !consentChanged) return { change: 'Unchanged', ban, consent: after.consent, delivered: null };
   const change = before.ban ? 'Changed' : 'Set';
-  const history: HistoryChange[] = [change];
-  if (after.consent !== before.consent) history.push(after.consent ? 'ConsentGiven' : 'ConsentWithdrawn');
+  const history: HistoryChange[] = before.ban && sameBan(before.ban, ban) ? [] : [change];
+  if (consentChanged) history.push(after.consent ? 'ConsentGiven' : 'ConsentWithdrawn');
   const delivered = await store(tx, person, before, after, history, by);
   return { change, ban, consent: after.consent, delivered };
 }

@@ -15,8 +15,10 @@ const auditState = async (db: Parameters<typeof findBanState>[0], person: string
   return { ban: s.ban, consent: s.consent };
 };
 
-const toCompanies = (d: FeedChange | null) =>
-  d === null ? 'Credit information companies receive nothing of it (no consent in force).' : `Credit information companies receive it as ${d}.`;
+const toCompanies = (d: FeedChange | null, consent: boolean) =>
+  d !== null
+    ? `Credit information companies receive it as ${d}.`
+    : `Credit information companies receive nothing of it (${consent ? 'nothing they see changed' : 'no consent in force'}).`;
 
 export function banCommands(ctx: CliContext): Command[] {
   const { io } = ctx;
@@ -44,9 +46,10 @@ export function banCommands(ctx: CliContext): Command[] {
         return { result, target: person, before, after: await auditState(tx, person) };
       });
       const b = result.ban;
-      emit(io, o.json, result, [
-        `Voluntary ban ${result.change === 'Set' ? 'set' : 'changed'}: ${b.reason}, from ${b.startDate}${b.endDate ? ` to ${b.endDate}` : ', until removed'}.`,
-        toCompanies(result.delivered),
+      const what = `${b.reason}, from ${b.startDate}${b.endDate ? ` to ${b.endDate}` : ', until removed'}`;
+      emit(io, o.json, result, result.change === 'Unchanged' ? `The ban already was so (${what}); nothing changed.` : [
+        `Voluntary ban ${result.change === 'Set' ? 'set' : 'changed'}: ${what}.`,
+        toCompanies(result.delivered, result.consent),
       ]);
     });
 
@@ -60,7 +63,7 @@ export function banCommands(ctx: CliContext): Command[] {
         const result = await removeBan(tx, person, actor);
         return { result, target: person, before, after: await auditState(tx, person) };
       });
-      emit(io, o.json, result, result.removed ? ['Voluntary ban removed.', toCompanies(result.delivered)] : 'The person had no voluntary ban.');
+      emit(io, o.json, result, result.removed ? ['Voluntary ban removed.', toCompanies(result.delivered, false)] : 'The person had no voluntary ban.');
     });
 
   withActorOption(withDbOptions(ban.command('consent').description("give or withdraw the person's consent to passing their ban to credit information companies (with or without a ban now)")))
@@ -79,7 +82,7 @@ export function banCommands(ctx: CliContext): Command[] {
       });
       emit(io, o.json, result, [
         result.changed ? `Consent ${give ? 'given' : 'withdrawn'}.` : `The consent already was ${give ? 'given' : 'withdrawn'}; nothing changed.`,
-        ...(result.changed ? [toCompanies(result.delivered)] : []),
+        ...(result.changed ? [toCompanies(result.delivered, result.consent)] : []),
       ]);
     });
 
