@@ -21,6 +21,7 @@ import { findBanState, removeBan, setBan, setConsent } from '../../src/bans/stor
 import { BACKEND } from '../helpers/db.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
+import { feedMarkPassed } from '../helpers/bans.ts';
 
 let reg: TestRegister;
 before(async () => {
@@ -134,21 +135,7 @@ async function newReader(seed: number): Promise<Reader> {
   return new Reader(ref, await reg.client(ref, 'data-use'), seeded(seed));
 }
 
-/**
- * Waits until the oldest running transaction of the cluster is past every feed row, so a page
- * read now may deliver all of them. Other test databases on the same cluster share transaction
- * ids and may hold the mark back for a while: this waits for that, it asserts nothing.
- */
-async function markPassed(): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
-    const { rows } = await reg.register.db.query<{ ok: boolean }>(
-      `SELECT pg_snapshot_xmin(pg_current_snapshot()) > coalesce((SELECT max(pos) FROM ban_feed), '0'::xid8) AS ok`,
-    );
-    if (rows[0]!.ok) return;
-    await sleep(10);
-  }
-  throw new Error('some transaction kept the feed mark back for a minute');
-}
+const markPassed = () => feedMarkPassed(reg.register.db);
 
 /** What the companies should hold of the person now: the ban if consent is in force. */
 async function expectedCopy(db: Queryable, person: string): Promise<Copy | undefined> {

@@ -12,6 +12,7 @@ import { BY_REGISTER, endLapsedBans } from '../../src/bans/store.ts';
 import { finnishDate } from '../../src/common/dates.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { feedMarkPassed } from '../helpers/bans.ts';
 import { testPerson } from '../helpers/reports.ts';
 
 let reg: TestRegister;
@@ -42,7 +43,9 @@ async function company(t: TestRegister = reg, name?: string): Promise<Company> {
   return { ref, client: await t.client(ref, 'data-use'), id: Number(rows[0]!.id) };
 }
 
-function call(c: { ref: OrganisationRef; client: HttpsJsonClient }, body: Record<string, unknown> = {}) {
+/** A call once every change written so far can be delivered (see feedMarkPassed). */
+async function call(c: { ref: OrganisationRef; client: HttpsJsonClient }, body: Record<string, unknown> = {}) {
+  await feedMarkPassed(reg.register.db);
   return c.client.post<Page & Refusal>('/GetVoluntaryBanChanges', { targetEnvironment: 'Test', owner: ownerOf(c.ref), ...body });
 }
 

@@ -7,6 +7,7 @@ import { operatorOf } from '../../src/audit/audit.ts';
 import { createDemo, DEMO_ORGANISATIONS, DEMO_PERSON, demoDir, isEmptyRegister } from '../../src/demo/demo.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { startTestRegister } from '../helpers/register.ts';
+import { feedMarkPassed } from '../helpers/bans.ts';
 
 test('the demo is one operator change: its organisations, permissions and certificates, and one audit entry naming them', async () => {
   const reg = await startTestRegister();
@@ -35,6 +36,7 @@ test('the demo is one operator change: its organisations, permissions and certif
       key: readFileSync(join(dir, 'credit-info-data-use', 'key.pem'), 'utf8'),
     });
     try {
+      await feedMarkPassed(reg.register.db);
       const res = await company.post<{ changes: { personIdCode: string; change: string; reason: string }[] }>(
         '/GetVoluntaryBanChanges', JSON.parse(readFileSync(join(dir, 'examples', 'GetVoluntaryBanChanges.json'), 'utf8')));
       assert.equal(res.status, 200, res.text);

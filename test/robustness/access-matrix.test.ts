@@ -18,6 +18,7 @@ import { finnishDate } from '../../src/common/dates.ts';
 import { incomeWindow } from '../../src/extract/content.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, testPerson, waitForBatch, type BatchStatusBody, type Json } from '../helpers/reports.ts';
+import { feedMarkPassed } from '../helpers/bans.ts';
 import { buildCast, lenderDigest, rolePermissions, StateProbe, type Cast, type Client } from './matrix-actors.ts';
 
 /** The certificate column: the conditions every API must refuse, and the valid certificate. */
@@ -103,6 +104,7 @@ const banPerson = testPerson();
 let otherCursor: string;
 async function prepareBans(): Promise<void> {
   assert.equal((await reg.cli(['ban', 'set', '--id-code', banPerson, '--reason', 'Other', '--consent'])).exitCode, 0);
+  await feedMarkPassed(reg.register.db); // the ban can be delivered to every row that reads the feed
   otherCursor = await (async () => {
     const ref = await reg.organisation({ roles: ['credit-information-company'], permissions: [{ permission: 'ban-distribution' }] });
     const client = await reg.client(ref, 'data-use');
