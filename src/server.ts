@@ -9,6 +9,8 @@ import { extractRoutes } from './extract/routes.ts';
 import { incomeRoutes } from './extract/income-routes.ts';
 import { banRoutes } from './bans/routes.ts';
 import { banEndingsJob } from './bans/job.ts';
+import { authorityRoutes } from './authority/routes.ts';
+import { authorityOrdersJob } from './authority/job.ts';
 import { finnishDate } from './common/dates.ts';
 import { TrustStore } from './access/trust.ts';
 import { RateLimiter } from './access/rate-limit.ts';
@@ -22,7 +24,7 @@ export interface RunningServer {
   port: number;
   trust: TrustStore;
   logger: Logger;
-  /** The background work (jobs/runner.ts): reporting batches, bans that end by themselves. */
+  /** The background work (jobs/runner.ts): reporting batches, bans that end by themselves, authorities' orders. */
   worker: JobRunner;
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
@@ -44,13 +46,14 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new JobRunner(
-    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() })],
+    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() })],
     { logger },
   );
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
   await app.register(extractRoutes({ db: register.db, environment: register.environment }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
   await app.register(banRoutes({ db: register.db, environment: register.environment }));
+  await app.register(authorityRoutes({ db: register.db, environment: register.environment, worker }));
   app.addHook('onClose', async () => worker.stop());
   return { app, trust, logger, worker };
 }

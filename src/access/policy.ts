@@ -7,6 +7,7 @@ import { RegisterError } from '../common/errors.ts';
 import type { Caller } from './trust.ts';
 import type { Environment, Usage } from './pki.ts';
 import type { Permission } from './organisations.ts';
+import { authorityScope, type AuthorityScope, type OrderType } from './authority-scope.ts';
 
 export interface OperationRule {
   /** The certificate usage the operation needs; 'any' for certificate management. */
@@ -89,4 +90,18 @@ export function checkOwner(caller: Caller, owner: { idCodeType: string; idCode: 
   if (!sameType || !sameCode || !sameCountry) {
     throw new RegisterError('A21', 'owner is not the organisation of the client certificate', 'owner');
   }
+}
+
+/**
+ * For OrderData: the authority permission covers this order type (A22 naming what is outside),
+ * and the scope every row of its deliveries is produced within.
+ */
+export function checkOrderPermitted(caller: Caller, type: OrderType): AuthorityScope {
+  const granted = caller.permissions.find((p) => p.permission === 'authority');
+  if (!granted) throw new RegisterError('A22', 'The organisation has no authority permission');
+  const scope = authorityScope(granted.scope);
+  if (!scope.orders.includes(type)) {
+    throw new RegisterError('A22', `The organisation's authority permission does not cover ${type} orders (it covers: ${scope.orders.join(', ') || 'none'})`, 'order.type');
+  }
+  return scope;
 }

@@ -1,4 +1,5 @@
 /** The operator's access commands (access.md "The operator's tools"): organisations, permissions, certificates, the CA. */
+import { ORDER_TYPES, scopeToGrant } from '../access/authority-scope.ts';
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Environment, Usage } from '../access/pki.ts';
@@ -106,17 +107,22 @@ export function accessCommands(ctx: CliContext): Command[] {
   withActorOption(withDbOptions(withOrgOptions(permission.command('grant').description('grant a data permission (or change the purposes or scope of one granted)'))))
     .requiredOption('--permission <permission>', PERMISSIONS.join(' | '))
     .option('--purposes <classes>', 'extract: consumer, business or consumer,business')
-    .option('--scope <scope>', 'authority: all (every loan) or consumer (consumer credit only)')
-    .option('--orders <orders>', 'authority: the orders it may place, comma-separated')
-    .action(async (o: OrgOptions & DbOptions & ActorOptions & { permission: string; purposes?: string; scope?: string; orders?: string; json?: boolean }) => {
+    .option('--scope <scope>', 'authority: all (every loan, the default) or consumer (consumer credit only)')
+    .option('--orders <orders>', `authority: the orders it may place, comma-separated (${ORDER_TYPES.join(', ')})`)
+    .option('--identity-codes <how>', 'authority: codes (identity codes delivered) or pseudonyms (the default: a stable pseudonym per authority instead)')
+    .action(async (o: OrgOptions & DbOptions & ActorOptions & { permission: string; purposes?: string; scope?: string; orders?: string; identityCodes?: string; json?: boolean }) => {
       const ref = refFrom(o);
-      if (o.scope && o.scope !== 'all' && o.scope !== 'consumer') throw new UsageError('--scope must be all or consumer');
+      const scope = o.permission === 'authority'
+        ? scopeToGrant({ ...(o.scope ? { loans: o.scope } : {}), ...(o.orders ? { orders: list(o.orders) } : {}), ...(o.identityCodes ? { identityCodes: o.identityCodes } : {}) })
+        : undefined;
+      if (typeof scope === 'string') throw new UsageError(scope);
+      if (o.permission !== 'authority' && (o.scope || o.orders || o.identityCodes)) throw new UsageError('--scope, --orders and --identity-codes are for the authority permission');
       const granted = await withAuditedChange(ctx, o, 'permission grant', async (tx) => {
         const org = await requireOrganisation(tx, ref);
         const before = await findPermission(tx, org.id, o.permission);
         const result = await grantPermission(tx, ref, o.permission as Permission, {
           ...(o.purposes ? { purposes: list(o.purposes) } : {}),
-          ...(o.permission === 'authority' ? { scope: { loans: o.scope ?? 'all', orders: o.orders ? list(o.orders) : [] } } : {}),
+          ...(scope ? { scope: { ...scope } } : {}),
         });
         return { result, target: describeRef(ref), before: before ?? null, after: (await findPermission(tx, org.id, o.permission)) ?? null, details: { permission: o.permission } };
       }, { accessChange: true });

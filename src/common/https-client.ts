@@ -35,6 +35,15 @@ export class HttpsJsonClient {
 
   request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return this.send<T>(method, path, payload, headers, true);
+  }
+
+  /**
+   * One request. A kept-alive connection the server closed as idle just as the request went out
+   * fails with ECONNRESET before the server read anything: such a request is sent once more on
+   * a new connection (the pattern of Node's `request.reusedSocket` documentation).
+   */
+  private send<T>(method: string, path: string, payload: string | undefined, headers: Record<string, string>, mayRetry: boolean): Promise<JsonResponse<T>> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         new URL(path, this.baseUrl),
@@ -62,7 +71,10 @@ export class HttpsJsonClient {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (mayRetry && req.reusedSocket && err.code === 'ECONNRESET') resolve(this.send<T>(method, path, payload, headers, false));
+        else reject(err);
+      });
       if (payload !== undefined) req.write(payload);
       req.end();
     });

@@ -41,6 +41,7 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null
   ca: ['export'],
   income: ['import'],
   ban: ['set', 'remove', 'consent', 'show', 'deliveries'],
+  order: ['list', 'cancel'],
   person: ['deceased', 'notifications'],
   billing: null, // no subcommand
   loans: ['pack'],

@@ -102,6 +102,27 @@ const reference = () => `m-${randomUUID()}`;
 /** A person with a consented ban (made once), and a cursor given to a credit information company that is not the caller. */
 const banPerson = testPerson();
 let otherCursor: string;
+/** An order of the main authority, and one of another authority (placed before the rows run). */
+const orders = { own: '', other: '' };
+async function prepareOrders(): Promise<void> {
+  const main = cast.roles.authority.main.ref;
+  const other = await reg.organisation({ roles: ['authority'] });
+  for (const ref of [main, other]) {
+    assert.equal((await reg.cli(['permission', 'grant', '--business-id', ref.idCode, '--permission', 'authority', '--orders', 'PersonLoans,LateReporting'])).exitCode, 0);
+  }
+  const place = async (ref: OrganisationRef) => {
+    const client = await reg.client(ref, 'data-use');
+    const res = await client.post<Json>('/OrderData', {
+      targetEnvironment: reg.register.environment, owner: ownerOf(ref),
+      order: { type: 'PersonLoans', idCodeType: 'PersonalIdentityCode', idCode: cast.own.person, legalBasis: 'Matrix test basis', caseReference: 'matrix-setup' },
+    });
+    assert.equal(res.status, 200, res.text);
+    return String(res.body.orderId);
+  };
+  orders.own = await place(main);
+  orders.other = await place(other);
+}
+
 async function prepareBans(): Promise<void> {
   assert.equal((await reg.cli(['ban', 'set', '--id-code', banPerson, '--reason', 'Other', '--consent'])).exitCode, 0);
   await feedMarkPassed(reg.register.db); // the ban can be delivered to every row that reads the feed
@@ -293,8 +314,32 @@ const SPECS: Record<Operation, OperationSpec> = {
   },
   // authorities-and-bans.md: not built yet. When a route appears, the route test below fails until
   // its spec here says built, with its body, answer and check.
-  OrderData: { route: { method: 'POST', path: '/OrderData' }, built: false, owner: true, body: (c) => ({ ...envelope(c), order: { type: 'MonthlyAggregates' } }) },
-  GetDataDelivery: { route: { method: 'POST', path: '/GetDataDelivery' }, built: false, owner: true, body: (c) => ({ ...envelope(c), orderId: randomUUID() }) },
+  OrderData: {
+    route: { method: 'POST', path: '/OrderData' },
+    built: true,
+    owner: true,
+    body: (c) => ({
+      ...envelope(c),
+      order: { type: 'PersonLoans', idCodeType: 'PersonalIdentityCode', idCode: cast.own.person, legalBasis: 'Matrix test basis', caseReference: `matrix-${randomUUID()}` },
+    }),
+    answer: { own: ok() },
+    async check(c, res) {
+      const { rows } = await reg.register.db.query<{ id: number }>('SELECT organisation_id AS id FROM authority_orders WHERE id = $1', [res.body.orderId]);
+      assert.equal(Number(rows[0]?.id), c.caller.id, "the order is the caller's");
+    },
+  },
+  GetDataDelivery: {
+    route: { method: 'POST', path: '/GetDataDelivery' },
+    built: true,
+    owner: true,
+    other: "another authority's order",
+    body: (c) => ({ ...envelope(c), orderId: c.row.data === 'own' ? orders.own : orders.other }),
+    answer: { own: ok(), other: refused(404, 'A41') },
+    async check(c, res) {
+      if (c.row.data === 'own') return assert.equal((res.body.order as Json).orderId, orders.own);
+      sameRefusal(res, await nowhere(c, { ...envelope(c), orderId: randomUUID() }));
+    },
+  },
   GetVoluntaryBanChanges: {
     route: { method: 'POST', path: '/GetVoluntaryBanChanges' },
     built: true,
@@ -470,6 +515,7 @@ before(async () => {
   cast = await buildCast(reg);
   probe = new StateProbe(reg);
   await prepareBans();
+  await prepareOrders();
 });
 after(async () => {
   cast?.close();

@@ -19,6 +19,8 @@ export interface FuzzRegister {
   resetter: { ref: OrganisationRef; reporting: Identity };
   loans: { updated: string; terminated: string };
   seededBatch: string;
+  /** An order of the fuzzer's organisation (an authority too), for GetDataDelivery. */
+  orderId: string;
 }
 
 export async function startFuzzRegister(): Promise<FuzzRegister> {
@@ -39,7 +41,14 @@ export async function startFuzzRegister(): Promise<FuzzRegister> {
   const status = await waitForBatch(reporting.client, ref, seeded.reference);
   if (status.batchStatus !== 'FinishedSuccess') throw new Error(`seeding: ${JSON.stringify(status)}`);
   const number = (l: Json) => (l.loanNumber as { number: string }).number;
-  return { t, ref, reporting, dataUse, resetter, loans: { updated: number(a), terminated: number(b) }, seededBatch: seeded.reference };
+  const granted = await t.cli(['permission', 'grant', '--business-id', ref.idCode, '--permission', 'authority', '--orders', 'PersonLoans,LateReporting', '--identity-codes', 'codes']);
+  if (granted.exitCode !== 0) throw new Error(`authority scope: ${granted.stderr}`);
+  const order = await dataUse.client.post<Json>('/OrderData', {
+    targetEnvironment: 'Test', owner: ownerOf(ref),
+    order: { type: 'PersonLoans', idCodeType: 'PersonalIdentityCode', idCode: testPerson(), legalBasis: 'Fuzz basis', caseReference: 'fuzz-1' },
+  });
+  if (order.status !== 200) throw new Error(`order: ${order.status} ${order.text}`);
+  return { t, ref, reporting, dataUse, resetter, loans: { updated: number(a), terminated: number(b) }, seededBatch: seeded.reference, orderId: String(order.body.orderId) };
 }
 
 export function isBatchOperation(op: Operation | undefined): op is 'AddLoans' | 'UpdateLoans' | 'Repayments' | 'DelayedRepayments' | 'TerminateLoans' {
@@ -86,6 +95,10 @@ export function validRequest(f: FuzzRegister, target: Target): { body?: unknown;
       return { body: { ...env, request: { idCodeType: 'PersonalIdentityCode', idCode: testPerson(), creditRegisterExtractPurpose: ['NewConsumerCredit', 'NewLoan'], lenderReference: 'case-1' } }, headers: [] };
     case 'IncomeFeed':
       return { body: { ...env, incomeMonths: [{ idCode: testPerson(), year: 2025, month: 6, wagesGrossAmount: 3200.5, wagesNetAmount: 2400, benefitsGrossAmount: 0, benefitsNetAmount: 0, accuracyDenied: false }] }, headers: [] };
+    case 'OrderData':
+      return { body: { ...env, order: { type: 'LateReporting', fromDate: '2026-01-01', toDate: '2026-01-31', legalBasis: 'Fuzz basis', caseReference: 'fuzz-2' } }, headers: [] };
+    case 'GetDataDelivery':
+      return { body: { ...env, orderId: f.orderId }, headers: [] };
     case 'GetVoluntaryBanChanges':
       return { body: { ...env, cursor: null, limit: 50 }, headers: [] };
     case 'RenewCertificate':

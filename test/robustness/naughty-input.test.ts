@@ -156,7 +156,7 @@ test('mutated valid bodies of every operation: never a 5xx, the error body, no s
 
 /** The operations whose content reaches the database. */
 const reachesDatabase = (target: Target) =>
-  isBatchOperation(target.operation) || ['GetCreditRegisterExtract', 'IncomeFeed', 'GetVoluntaryBanChanges'].includes(target.operation ?? '');
+  isBatchOperation(target.operation) || ['GetCreditRegisterExtract', 'IncomeFeed', 'GetVoluntaryBanChanges', 'OrderData'].includes(target.operation ?? '');
 
 /** The numbers of the issue, and the dates PostgreSQL or the calendar cannot take. */
 const SWEEP_NUMBERS = ['1e400', '-0', '1e-400', '123456789012345678901234567890.123', '99999999999999999999.99'];

@@ -1,0 +1,83 @@
+/**
+ * Producing a delivery's content: each order type writes its lines into data_delivery_lines
+ * (line_no from 1), inside the database wherever it can (INSERT … SELECT), so that a large
+ * delivery is never held in the register's memory. Every producer works within the authority's
+ * scope: with consumer-credit-only scope no other loan reaches a line.
+ */
+import type { AuthorityScope } from '../access/authority-scope.ts';
+import type { Queryable } from '../db/database.ts';
+import { unpackContract } from '../reporting/packed-contract.ts';
+import type { OrderParameters, Period } from './orders.ts';
+import { produceLateReporting } from './late-reporting.ts';
+
+export interface Production {
+  deliveryId: string;
+  period: Period;
+  scope: AuthorityScope;
+  parameters: OrderParameters;
+}
+
+/** Writes the delivery's lines; returns how many. */
+export async function produceContent(tx: Queryable, p: Production): Promise<number> {
+  switch (p.parameters.type) {
+    case 'PersonLoans':
+      return producePersonLoans(tx, p, p.parameters.person);
+    case 'LateReporting':
+      return produceLateReporting(tx, p);
+  }
+}
+
+/** Lines written from the register's memory, in one statement (for small deliveries: one person's). */
+export async function insertLines(tx: Queryable, deliveryId: string, lines: string[]): Promise<number> {
+  if (lines.length === 0) return 0;
+  await tx.query(
+    `INSERT INTO data_delivery_lines (delivery_id, line_no, line) SELECT $1, n, line FROM unnest($2::text[]) WITH ORDINALITY AS u(line, n)`,
+    [deliveryId, lines],
+  );
+  return lines.length;
+}
+
+/**
+ * PersonLoans: the person's loans and guarantees as the register holds them (active and ended;
+ * not cancelled ones, which never existed), with the lender's name, the contract as reported,
+ * delays and the latest payment; then the person's income months. One line each, loans by
+ * contract date.
+ */
+async function producePersonLoans(tx: Queryable, p: Production, person: string): Promise<number> {
+  const { rows } = await tx.query<{
+    role: string; lenderBusinessId: string; lenderName: string; loanNumberType: string; loanNumber: string; status: string;
+    endDate: string | null; transferred: boolean; contract: Uint8Array; delays: unknown; lastPayment: unknown;
+  }>(
+    `SELECT lp.role, o.id_code AS "lenderBusinessId", o.name AS "lenderName", l.loan_number_type AS "loanNumberType", l.loan_number AS "loanNumber",
+       l.status, l.end_date AS "endDate", l.transferred_to_another_lender AS transferred, l.contract, l.delays,
+       (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1) AS "lastPayment"
+     FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id JOIN organisations o ON o.id = l.lender_id
+     WHERE lp.person = $1 AND l.status <> 'Cancelled'
+     ORDER BY l.contract_date, l.id, lp.role`,
+    [person],
+  );
+  const lines: string[] = [JSON.stringify({ recordType: 'Person', personIdCode: person })];
+  for (const r of rows) {
+    const contract = unpackContract(r.contract);
+    if (p.scope.loans === 'consumer' && contract.consumerCredit.loanConsumerProtectionAct !== 'ConsumerCredit') continue;
+    lines.push(JSON.stringify({
+      recordType: r.role === 'guarantor' ? 'Guarantee' : 'Loan',
+      lender: { businessId: r.lenderBusinessId, name: r.lenderName },
+      loanNumber: { type: r.loanNumberType, number: r.loanNumber },
+      status: r.status,
+      endDate: r.endDate,
+      isTransferredToAnotherLender: r.transferred,
+      contract,
+      delays: r.delays,
+      lastPayment: r.lastPayment ?? null,
+    }));
+  }
+  const income = await tx.query<Record<string, unknown>>(
+    `SELECT year, month, wages_gross_amount::text AS "wagesGrossAmount", wages_net_amount::text AS "wagesNetAmount",
+       benefits_gross_amount::text AS "benefitsGrossAmount", benefits_net_amount::text AS "benefitsNetAmount", accuracy_denied AS "accuracyDenied", source
+     FROM income_months WHERE person = $1 ORDER BY year, month`,
+    [person],
+  );
+  for (const m of income.rows) lines.push(JSON.stringify({ recordType: 'IncomeMonth', ...m }));
+  return insertLines(tx, p.deliveryId, lines);
+}

@@ -1,0 +1,263 @@
+/**
+ * Orders and deliveries in the database. Every query that reads an authority's data takes the
+ * authority's organisation id and scopes itself: another authority's order or delivery is
+ * exactly as absent as one that does not exist.
+ */
+import { createHash } from 'node:crypto';
+import { authorityScope, type AuthorityScope } from '../access/authority-scope.ts';
+import { uuidV7 } from '../common/uuid.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { nextPeriod, periodsDue, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
+import { produceContent } from './produce.ts';
+
+/** Lines per page of a delivery's content (each line is bounded: a page is at most a few MB). */
+export const PAGE_LINES = 10_000;
+/** How long a ready delivery is kept. */
+export const KEEP_DAYS = 90;
+
+export type DeliveryStatus = 'Pending' | 'InProgress' | 'Ready' | 'Failed' | 'Expired';
+
+export interface DeliveryView {
+  deliveryId: string;
+  periodStart: string;
+  periodEnd: string;
+  status: DeliveryStatus;
+  createdAt: string;
+  readyAt: string | null;
+  expiresAt: string | null;
+  rowCount: number | null;
+  pageCount: number | null;
+  contentSha256: string | null;
+}
+
+export interface OrderView {
+  orderId: string;
+  type: string;
+  recurrence: Recurrence;
+  state: 'Active' | 'Cancelled';
+  legalBasis: string | null;
+  caseReference: string | null;
+  placedAt: string;
+}
+
+/** Places an order; a one-off order's delivery is pending at once, a recurring one's come as its periods end. */
+export async function placeOrder(db: Database, organisationId: number, order: ValidOrder): Promise<{ orderId: string; deliveryId: string | null }> {
+  return db.transaction(async (tx) => {
+    const orderId = uuidV7();
+    const once = order.recurrence === 'Once';
+    await tx.query(
+      `INSERT INTO authority_orders (id, organisation_id, order_type, parameters, legal_basis, case_reference, recurrence, next_period)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [orderId, organisationId, order.parameters.type, JSON.stringify(order.parameters), order.legalBasis, order.caseReference, order.recurrence, once ? null : order.firstPeriod.start],
+    );
+    const deliveryId = once ? await addDelivery(tx, orderId, order.firstPeriod) : null;
+    return { orderId, deliveryId };
+  });
+}
+
+async function addDelivery(tx: Queryable, orderId: string, p: Period): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO data_deliveries (id, order_id, period_start, period_end) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (order_id, period_start) DO NOTHING RETURNING id`,
+    [uuidV7(), orderId, p.start, p.end],
+  );
+  return rows[0]?.id ?? null;
+}
+
+const ORDER_COLUMNS = `o.id AS "orderId", o.order_type AS type, o.recurrence, o.state, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference", o.placed_at AS "placedAt"`;
+const DELIVERY_COLUMNS = `d.id AS "deliveryId", d.period_start AS "periodStart", d.period_end AS "periodEnd", d.status, d.created_at AS "createdAt",
+  d.ready_at AS "readyAt", d.expires_at AS "expiresAt", d.row_count AS "rowCount", d.page_count AS "pageCount", d.content_sha256 AS "contentSha256"`;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The organisation's order and its deliveries, newest first (at most `max`); undefined when it has no such order. */
+export async function orderOf(db: Queryable, organisationId: number, orderId: string, max = 400): Promise<{ order: OrderView; deliveries: DeliveryView[] } | undefined> {
+  const { rows } = await db.query<OrderView & { placedAt: Date }>(`SELECT ${ORDER_COLUMNS} FROM authority_orders o WHERE o.id = $1 AND o.organisation_id = $2`, [orderId, organisationId]);
+  const order = rows[0];
+  if (!order) return undefined;
+  const d = await db.query<DeliveryView & { createdAt: Date; readyAt: Date | null; expiresAt: Date | null }>(
+    `SELECT ${DELIVERY_COLUMNS} FROM data_deliveries d WHERE d.order_id = $1 ORDER BY d.period_start DESC LIMIT $2`,
+    [orderId, max],
+  );
+  return {
+    order: { ...order, placedAt: order.placedAt.toISOString() },
+    deliveries: d.rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString(), readyAt: iso(r.readyAt), expiresAt: iso(r.expiresAt) })),
+  };
+}
+
+export type PageResult =
+  | { found: false }
+  | { found: true; ready: false; status: DeliveryStatus }
+  | { found: true; ready: true; pageCount: number; page?: never; outOfRange: true }
+  | { found: true; ready: true; pageCount: number; body: string; rows: number; contentSha256: string };
+
+/**
+ * One page (from 1) of a ready delivery of the organisation's order, logged as downloaded with
+ * the order's legal basis and case reference, in the transaction that reads it.
+ */
+export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number): Promise<PageResult> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null }>(
+      `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference"
+       FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
+       WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3`,
+      [deliveryId, orderId, organisationId],
+    );
+    const d = rows[0];
+    if (!d) return { found: false };
+    if (d.status !== 'Ready') return { found: true, ready: false, status: d.status };
+    const pageCount = d.pageCount ?? 0;
+    if (page > Math.max(1, pageCount)) return { found: true, ready: true, pageCount, outOfRange: true };
+    const lines = await tx.query<{ line: string }>(
+      'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no',
+      [deliveryId, (page - 1) * PAGE_LINES, page * PAGE_LINES],
+    );
+    await tx.query(
+      `INSERT INTO data_delivery_log (organisation_id, order_id, delivery_id, page, rows_sent, legal_basis, case_reference, content_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [organisationId, orderId, deliveryId, page, lines.rows.length, d.legalBasis, d.caseReference, d.sha],
+    );
+    return { found: true, ready: true, pageCount, body: lines.rows.map((r) => `${r.line}\n`).join(''), rows: lines.rows.length, contentSha256: d.sha! };
+  });
+}
+
+// ---- the background work (job.ts)
+
+/**
+ * Creates the deliveries of recurring orders whose periods have ended by `today`, each period
+ * once (the unique key), whichever process does it and however late; moves each order's next
+ * period on. Returns how many deliveries it created.
+ */
+export async function scheduleRecurring(db: Database, today: string, limit = 50): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string; recurrence: Exclude<Recurrence, 'Once'>; next: string }>(
+      `SELECT id, recurrence, next_period AS next FROM authority_orders
+       WHERE state = 'Active' AND recurrence <> 'Once' AND next_period < $1::date
+       ORDER BY next_period LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [today, limit],
+    );
+    let created = 0;
+    for (const o of rows) {
+      const due = periodsDue(o.recurrence, o.next, today);
+      if (due.length === 0) continue;
+      for (const p of due) if (await addDelivery(tx, o.id, p)) created++;
+      await tx.query('UPDATE authority_orders SET next_period = $2 WHERE id = $1', [o.id, nextPeriod(o.recurrence, due[due.length - 1]!).start]);
+    }
+    return created;
+  });
+}
+
+/** Claims the oldest pending delivery (or one whose producer died): marks it InProgress. */
+export async function claimDelivery(db: Database): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM data_deliveries WHERE status IN ('Pending', 'InProgress') ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    );
+    const id = rows[0]?.id;
+    if (id) await tx.query(`UPDATE data_deliveries SET status = 'InProgress', attempts = attempts + 1 WHERE id = $1`, [id]);
+    return id;
+  });
+}
+
+/**
+ * Produces a claimed delivery in one transaction holding its row: the lines, then the content's
+ * SHA-256 read back a page at a time (never the whole content in memory), then Ready with its
+ * expiry. Another process finds the row locked, or no longer InProgress, and leaves it.
+ */
+export async function produceDelivery(db: Database, deliveryId: string, now: Date): Promise<'produced' | 'taken'> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ parameters: OrderParameters; scope: Record<string, unknown> | null; start: string; end: string }>(
+      `SELECT o.parameters, p.scope, d.period_start AS start, d.period_end AS "end"
+       FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
+       LEFT JOIN data_permissions p ON p.organisation_id = o.organisation_id AND p.permission = 'authority'
+       WHERE d.id = $1 AND d.status = 'InProgress' FOR UPDATE OF d SKIP LOCKED`,
+      [deliveryId],
+    );
+    const d = rows[0];
+    if (!d) return 'taken';
+    // The scope as it is now: a permission narrowed or revoked since the order narrows what is produced.
+    const scope: AuthorityScope = authorityScope(d.scope ?? {});
+    await tx.query('DELETE FROM data_delivery_lines WHERE delivery_id = $1', [deliveryId]);
+    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters });
+    const hash = createHash('sha256');
+    for (let from = 0; from < count; from += PAGE_LINES) {
+      const page = await tx.query<{ line: string }>(
+        'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no',
+        [deliveryId, from, from + PAGE_LINES],
+      );
+      for (const r of page.rows) hash.update(`${r.line}\n`);
+    }
+    await tx.query(
+      `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(days => $3),
+         row_count = $4, page_count = $5, content_sha256 = $6, failure = NULL WHERE id = $1`,
+      [deliveryId, now, KEEP_DAYS, count, Math.ceil(count / PAGE_LINES), hash.digest('hex')],
+    );
+    if (d.parameters.type === 'PersonLoans') await recordDisclosure(tx, deliveryId);
+    return 'produced';
+  });
+}
+
+/** A PersonLoans delivery is shown to the person like an extract: which authority, when, on which basis. */
+async function recordDisclosure(tx: Queryable, deliveryId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO authority_disclosures (delivery_id, organisation_id, person, legal_basis, case_reference)
+     SELECT d.id, o.organisation_id, o.parameters->>'person', o.legal_basis, o.case_reference
+     FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id WHERE d.id = $1
+     ON CONFLICT (delivery_id) DO NOTHING`,
+    [deliveryId],
+  );
+}
+
+/** A delivery that cannot be produced ends Failed, with the reason (never content). */
+export async function failDelivery(db: Queryable, deliveryId: string, reason: string): Promise<void> {
+  await db.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1`, [deliveryId, reason.slice(0, 500)]);
+}
+
+/** Deletes the content of deliveries kept KEEP_DAYS (status Expired; the record and the log stay). Returns how many. */
+export async function expireDeliveries(db: Database, now: Date, limit = 100): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM data_deliveries WHERE status = 'Ready' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    );
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    await tx.query('DELETE FROM data_delivery_lines WHERE delivery_id = ANY($1::uuid[])', [ids]);
+    await tx.query(`UPDATE data_deliveries SET status = 'Expired' WHERE id = ANY($1::uuid[])`, [ids]);
+    return ids.length;
+  });
+}
+
+// ---- the operator's view
+
+export interface OrderListing extends OrderView {
+  authority: { businessId: string; name: string };
+  deliveries: number;
+  ready: number;
+  cancelledBy: string | null;
+}
+
+/** Every order (the operator's list), newest first. */
+export async function listOrders(db: Queryable, opts: { organisationId?: number; limit?: number } = {}): Promise<OrderListing[]> {
+  const { rows } = await db.query<OrderListing & { placedAt: Date; businessId: string; name: string }>(
+    `SELECT ${ORDER_COLUMNS}, g.id_code AS "businessId", g.name, o.cancelled_by AS "cancelledBy",
+       (SELECT count(*)::int FROM data_deliveries d WHERE d.order_id = o.id) AS deliveries,
+       (SELECT count(*)::int FROM data_deliveries d WHERE d.order_id = o.id AND d.status = 'Ready') AS ready
+     FROM authority_orders o JOIN organisations g ON g.id = o.organisation_id
+     WHERE ($1::bigint IS NULL OR o.organisation_id = $1) ORDER BY o.placed_at DESC LIMIT $2`,
+    [opts.organisationId ?? null, opts.limit ?? 100],
+  );
+  return rows.map(({ businessId, name, ...r }) => ({ ...r, placedAt: r.placedAt.toISOString(), authority: { businessId, name } }));
+}
+
+/** Cancels a recurring or pending order: no new deliveries; pending ones are not produced. False when there is no such active order. */
+export async function cancelOrder(tx: Queryable, orderId: string, by: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE authority_orders SET state = 'Cancelled', cancelled_at = now(), cancelled_by = $2 WHERE id = $1 AND state = 'Active'`,
+    [orderId, by],
+  );
+  if (rowCount === 0) return false;
+  await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = 'The order was cancelled' WHERE order_id = $1 AND status IN ('Pending', 'InProgress')`, [orderId]);
+  return true;
+}
+
