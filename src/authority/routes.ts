@@ -107,7 +107,7 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
           request.errorCode = result.problems[0]!.errorCode;
           return reply.code(400).send(errorBody(request.id, result.problems));
         }
-        const { orderId } = await placeOrder(opts.db, caller.organisation.id, result.order);
+        const { orderId } = await opts.db.transaction((tx) => placeOrder(tx, caller.organisation.id, result.order));
         opts.worker.wake();
         return { statusMessage: 'The request succeeded', correlationId: request.id, orderId };
       },

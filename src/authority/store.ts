@@ -40,19 +40,20 @@ export interface OrderView {
   placedAt: string;
 }
 
-/** Places an order; a one-off order's delivery is pending at once, a recurring one's come as its periods end. */
-export async function placeOrder(db: Database, organisationId: number, order: ValidOrder): Promise<{ orderId: string; deliveryId: string | null }> {
-  return db.transaction(async (tx) => {
-    const orderId = uuidV7();
-    const once = order.recurrence === 'Once';
-    await tx.query(
-      `INSERT INTO authority_orders (id, organisation_id, order_type, parameters, legal_basis, case_reference, recurrence, next_period)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [orderId, organisationId, order.parameters.type, JSON.stringify(order.parameters), order.legalBasis, order.caseReference, order.recurrence, once ? null : order.firstPeriod.start],
-    );
-    const deliveryId = once ? await addDelivery(tx, orderId, order.firstPeriod) : null;
-    return { orderId, deliveryId };
-  });
+/**
+ * Places an order; a one-off order's delivery is pending at once, a recurring one's come as its
+ * periods end. Run it in a transaction.
+ */
+export async function placeOrder(tx: Queryable, organisationId: number, order: ValidOrder): Promise<{ orderId: string; deliveryId: string | null }> {
+  const orderId = uuidV7();
+  const once = order.recurrence === 'Once';
+  await tx.query(
+    `INSERT INTO authority_orders (id, organisation_id, order_type, parameters, legal_basis, case_reference, recurrence, next_period)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [orderId, organisationId, order.parameters.type, JSON.stringify(order.parameters), order.legalBasis, order.caseReference, order.recurrence, once ? null : order.firstPeriod.start],
+  );
+  const deliveryId = once ? await addDelivery(tx, orderId, order.firstPeriod) : null;
+  return { orderId, deliveryId };
 }
 
 async function addDelivery(tx: Queryable, orderId: string, p: Period): Promise<string | null> {

@@ -12,6 +12,8 @@ import { writeCertFiles } from '../cli/client-certs.ts';
 import type { Register } from '../register.ts';
 import { setBan } from '../bans/store.ts';
 import { finnishDate } from '../common/dates.ts';
+import { validateOrder, type OrderInput } from '../authority/orders.ts';
+import { placeOrder } from '../authority/store.ts';
 
 export interface DemoOrganisation {
   slug: string;
@@ -69,12 +71,15 @@ export async function createDemo(register: Register, operator: Operator): Promis
   for (const [name, body] of Object.entries(demoExamples(register.environment))) {
     writeFileSync(join(dir, 'examples', name), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   }
+  let orderId = '';
   // One transaction with its audit entry: the demo is an operator's change too (`pcr serve --demo`).
   await register.db.transaction(async (tx) => {
     const made: { businessId: string; name: string; permissions: string[]; certificates: { usage: string; serial: string }[] }[] = [];
+    let authorityId = 0;
     for (const d of DEMO_ORGANISATIONS) {
       const ref = organisationRef('BusinessId', d.businessId);
-      await addOrganisation(tx, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
+      const org = await addOrganisation(tx, { ref, name: d.name, roles: d.roles, contact: { name: 'Demo contact', email: `it@${d.slug}.example` } });
+      if (d.slug === 'authority') authorityId = org.id;
       for (const p of d.permissions) await grantPermission(tx, ref, p.permission, p);
       const certificates: { usage: string; serial: string }[] = [];
       for (const usage of d.certificates) {
@@ -87,15 +92,23 @@ export async function createDemo(register: Register, operator: Operator): Promis
     // The example person has a voluntary ban and consents to passing it on: it shows on the
     // extract, and the credit information company receives it (GetVoluntaryBanChanges.json).
     const ban = await setBan(tx, DEMO_PERSON, { reason: 'ControlOfPersonalFinances', consent: true }, operator.actor, finnishDate());
-    await recordOperatorAction(tx, { operator, action: 'serve --demo', target: null, before: null, after: { organisations: made, bans: [{ ...ban.ban, consent: ban.consent }] } });
+    // The authority has placed an order already, so that GetDataDelivery.json has one to show.
+    const valid = validateOrder(demoExamples(register.environment)['OrderData-PersonLoans.json'].order as OrderInput, register.environment, finnishDate());
+    if (!('order' in valid)) throw new Error(`the demo order is refused: ${JSON.stringify(valid.problems)}`);
+    orderId = (await placeOrder(tx, authorityId, valid.order)).orderId;
+    await recordOperatorAction(tx, { operator, action: 'serve --demo', target: null, before: null, after: { organisations: made, bans: [{ ...ban.ban, consent: ban.consent }], orders: [orderId] } });
   });
+  const delivery = { targetEnvironment: register.environment, owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID }, orderId };
+  writeFileSync(join(dir, 'examples', 'GetDataDelivery.json'), `${JSON.stringify(delivery, null, 2)}\n`, { mode: 0o600 });
 }
+
+const AUTHORITY_ID = '4567890-7';
 
 /** The test person of the examples (the loan's borrower, the extract's subject, the ban's holder). */
 export const DEMO_PERSON = '010190-923E';
 
 /** Example request bodies a newcomer can send with curl, written next to the certificates. */
-export function demoExamples(environment: string): Record<string, unknown> {
+export function demoExamples(environment: string): Record<string, { [k: string]: unknown; order?: unknown }> {
   const owner = { idCodeType: 'BusinessId', idCode: '1234567-1' };
   const loanNumber = { type: 'Other', number: 'DEMO-0001' };
   return {
@@ -124,6 +137,16 @@ export function demoExamples(environment: string): Record<string, unknown> {
       request: { idCodeType: 'PersonalIdentityCode', idCode: DEMO_PERSON, creditRegisterExtractPurpose: ['NewConsumerCredit'], lenderReference: 'demo-application-1' },
     },
     'GetVoluntaryBanChanges.json': { targetEnvironment: environment, owner: { idCodeType: 'BusinessId', idCode: '5678901-2' }, limit: 100 },
+    'OrderData-PersonLoans.json': {
+      targetEnvironment: environment,
+      owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID },
+      order: { type: 'PersonLoans', idCodeType: 'PersonalIdentityCode', idCode: DEMO_PERSON, legalBasis: 'Act on the Positive Credit Register (739/2022), section 20', caseReference: 'DEMO-CASE-1' },
+    },
+    'OrderData-LateReporting.json': {
+      targetEnvironment: environment,
+      owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID },
+      order: { type: 'LateReporting', recurrence: 'Monthly', legalBasis: 'Act on the Positive Credit Register (739/2022): supervision of the reporting duty', caseReference: 'DEMO-SUPERVISION' },
+    },
   };
 }
 
@@ -155,6 +178,13 @@ export function demoInstructions(register: Register, url: string): string | unde
     '(send the answer\'s nextCursor as "cursor" in the next call):',
     '',
     post('GetVoluntaryBanChanges', '', 'credit-info-data-use'),
+    '',
+    "As the supervisory authority: see the delivery of the order the demo placed (a person's loans), then",
+    'add the deliveryId from the answer (and "page": 1) to the file for the content, as NDJSON; order anew:',
+    '',
+    post('GetDataDelivery', '', 'authority-data-use'),
+    post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-PersonLoans.json'),
+    post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-LateReporting.json'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
   ];

@@ -44,6 +44,34 @@ test('the demo is one operator change: its organisations, permissions and certif
     } finally {
       company.close();
     }
+
+    // The authority's examples: the order the demo placed becomes a delivery; a new order is accepted.
+    const authority = new HttpsJsonClient(reg.url, {
+      ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'authority-data-use', 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'authority-data-use', 'key.pem'), 'utf8'),
+    });
+    try {
+      const example = (name: string) => JSON.parse(readFileSync(join(dir, 'examples', name), 'utf8')) as Record<string, unknown>;
+      reg.server.worker.wake();
+      let deliveries: { deliveryId: string; status: string }[] = [];
+      for (let i = 0; i < 400 && deliveries[0]?.status !== 'Ready'; i++) {
+        const res = await authority.post<{ deliveries: typeof deliveries }>('/GetDataDelivery', example('GetDataDelivery.json'));
+        assert.equal(res.status, 200, res.text);
+        deliveries = res.body.deliveries;
+        if (deliveries[0]?.status !== 'Ready') await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(deliveries[0]?.status, 'Ready');
+      const content = await authority.post('/GetDataDelivery', { ...example('GetDataDelivery.json'), deliveryId: deliveries[0]!.deliveryId, page: 1 });
+      assert.equal(content.status, 200, content.text);
+      assert.match(content.text, new RegExp(`"personIdCode":"${DEMO_PERSON}"`));
+      for (const name of ['OrderData-PersonLoans.json', 'OrderData-LateReporting.json']) {
+        const res = await authority.post('/OrderData', example(name));
+        assert.equal(res.status, 200, `${name}: ${res.text}`);
+      }
+    } finally {
+      authority.close();
+    }
   } finally {
     await reg.close();
   }
