@@ -9,12 +9,25 @@ import type { Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
 import type { OrderParameters, Period } from './orders.ts';
 import { produceLateReporting } from './late-reporting.ts';
+import { pseudonym, pseudonymKey } from './pseudonyms.ts';
 
 export interface Production {
   deliveryId: string;
+  /** The authority the delivery is for. */
+  organisationId: number;
   period: Period;
   scope: AuthorityScope;
   parameters: OrderParameters;
+}
+
+/** The loans a consumer-credit-only scope covers: consumer credit, housing consumer credit included (not OtherThanConsumerCredit, nor Unknown). */
+export const CONSUMER_CLASSES: readonly string[] = ['ConsumerCredit', 'ResidentialPropertyConsumerCredit'];
+
+/** How identity codes appear in the authority's lines: as they are, or as its pseudonyms. */
+export async function identityCodesFor(tx: Queryable, p: Production): Promise<(code: string) => string> {
+  if (p.scope.identityCodes === 'codes') return (code) => code;
+  const key = await pseudonymKey(tx);
+  return (code) => pseudonym(key, p.organisationId, code);
 }
 
 /** Writes the delivery's lines; returns how many. */
@@ -41,7 +54,8 @@ export async function insertLines(tx: Queryable, deliveryId: string, lines: stri
  * PersonLoans: the person's loans and guarantees as the register holds them (active and ended;
  * not cancelled ones, which never existed), with the lender's name, the contract as reported,
  * delays and the latest payment; then the person's income months. One line each, loans by
- * contract date.
+ * contract date. Ended loans are there as long as the register keeps them (erasure after the
+ * retention period is the register's, not the order's).
  */
 async function producePersonLoans(tx: Queryable, p: Production, person: string): Promise<number> {
   const { rows } = await tx.query<{
@@ -56,10 +70,14 @@ async function producePersonLoans(tx: Queryable, p: Production, person: string):
      ORDER BY l.contract_date, l.id, lp.role`,
     [person],
   );
-  const lines: string[] = [JSON.stringify({ recordType: 'Person', personIdCode: person })];
+  const code = await identityCodesFor(tx, p);
+  const lines: string[] = [JSON.stringify({ recordType: 'Person', personIdCode: code(person) })];
   for (const r of rows) {
     const contract = unpackContract(r.contract);
-    if (p.scope.loans === 'consumer' && contract.consumerCredit.loanConsumerProtectionAct !== 'ConsumerCredit') continue;
+    if (p.scope.loans === 'consumer' && !CONSUMER_CLASSES.includes(contract.consumerCredit.loanConsumerProtectionAct)) continue;
+    // Every identity code in the contract (co-borrowers, guarantors) as the scope says.
+    for (const b of contract.borrowers) b.idCode = code(b.idCode);
+    for (const g of contract.guarantors ?? []) g.idCode = code(g.idCode);
     lines.push(JSON.stringify({
       recordType: r.role === 'guarantor' ? 'Guarantee' : 'Loan',
       lender: { businessId: r.lenderBusinessId, name: r.lenderName },

@@ -167,8 +167,8 @@ export async function claimDelivery(db: Database): Promise<string | undefined> {
  */
 export async function produceDelivery(db: Database, deliveryId: string, now: Date): Promise<'produced' | 'taken'> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ parameters: OrderParameters; scope: Record<string, unknown> | null; start: string; end: string }>(
-      `SELECT o.parameters, p.scope, d.period_start AS start, d.period_end AS "end"
+    const { rows } = await tx.query<{ organisationId: number; parameters: OrderParameters; scope: Record<string, unknown> | null; start: string; end: string }>(
+      `SELECT o.organisation_id AS "organisationId", o.parameters, p.scope, d.period_start AS start, d.period_end AS "end"
        FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
        LEFT JOIN data_permissions p ON p.organisation_id = o.organisation_id AND p.permission = 'authority'
        WHERE d.id = $1 AND d.status = 'InProgress' FOR UPDATE OF d SKIP LOCKED`,
@@ -179,7 +179,7 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     // The scope as it is now: a permission narrowed or revoked since the order narrows what is produced.
     const scope: AuthorityScope = authorityScope(d.scope ?? {});
     await tx.query('DELETE FROM data_delivery_lines WHERE delivery_id = $1', [deliveryId]);
-    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters });
+    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters });
     const hash = createHash('sha256');
     for (let from = 0; from < count; from += PAGE_LINES) {
       const page = await tx.query<{ line: string }>(
@@ -189,7 +189,7 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
       for (const r of page.rows) hash.update(`${r.line}\n`);
     }
     await tx.query(
-      `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(days => $3),
+      `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(hours => 24 * $3),
          row_count = $4, page_count = $5, content_sha256 = $6, failure = NULL WHERE id = $1`,
       [deliveryId, now, KEEP_DAYS, count, Math.ceil(count / PAGE_LINES), hash.digest('hex')],
     );
