@@ -1,7 +1,8 @@
 /**
  * Synthetic national data, deterministic for a seed: persons with valid test identity codes,
  * lenders, a realistic mix of loans (types, currencies, 1–3 borrowers, guarantors), payments,
- * delays and twelve months of income. Written as NDJSON that `pcr upload` (per lender: each
+ * delays and twelve months of income. For 5.5 M persons its loan stock matches Finland's
+ * published figures (see "Calibration" below), so that statistics over it read like Finland's. Written as NDJSON that `pcr upload` (per lender: each
  * line names its lender in `lenderBusinessId`) and `pcr income import` load.
  */
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -117,6 +118,71 @@ class Outputs {
   }
 }
 
+/**
+ * ECB euro reference rates of 31 December 2024 (units of the currency for one euro). Amounts are
+ * drawn in euros and written in the loan's currency at these rates, so a foreign-currency loan is
+ * as large as a euro one; statistics convert back at the same rates.
+ */
+export const EUR_REFERENCE_RATES = { EUR: 1, SEK: 11.459, USD: 1.0389 } as const;
+const CURRENCIES = [['EUR', 0.98], ['SEK', 0.01], ['USD', 0.01]] as const;
+
+type Kind = 'home' | 'running' | 'consumer' | 'vehicle' | 'student' | 'leasing' | 'business' | 'guarantee';
+type Weights<T> = readonly (readonly [T, number])[];
+interface Profile {
+  loanType: 'LumpSumLoan' | 'RunningAccountLoan' | 'Leasing' | 'GuaranteeReceivable';
+  purposeOfUse?: string;
+  /** Euros: issued amount, credit limit, or leasing's monthly instalment; skewed draws favour the low end (mean a third of the way). */
+  amount: readonly [number, number];
+  skewed?: boolean;
+  termYears: readonly [number, number];
+  ratePct: readonly [number, number];
+  coBorrowers: Weights<number>;
+}
+
+/*
+ * Calibration: the mix is set so that the data for 5.5 M persons (Finland's adults) matches the
+ * published figures within a few per cent (test/extract/generator-figures.test.ts checks it):
+ * about 12.5 M loans with an outstanding balance of about €151 bn (the register, December 2024),
+ * about 1.3 M persons with a housing loan (Bank of Finland 2025), household consumer credit about
+ * €28 bn. Measured for 550 000 persons (seed 1) and scaled to 5.5 M: 12.44 M loans, €150.5 bn;
+ * 1.12 M housing loans (€110 bn; 1.30 M borrowers), 6.43 M running accounts and credit cards
+ * (€7.0 bn drawn), 3.12 M other consumer credits (€8.6 bn), 0.60 M vehicle loans (€8.8 bn),
+ * 0.45 M student loans (€4.0 bn), 0.30 M leasing contracts (no balance), 0.36 M loans for
+ * business activities (€12 bn) and 0.06 M Kela guarantee receivables (€0.3 bn). Consumer credit
+ * (chapter 7 of the Consumer Protection Act, housing excluded) is €28.3 bn of it.
+ */
+/** Share of persons who are the first borrower of housing loans; with their co-borrowers about 23.6 % have one. */
+const HOME_BORROWER_SHARE = 0.159;
+/** A main housing loan, and for some a second or third (top-up, leisure home, investment flat). */
+const HOME_CONTRACTS = [[1, 0.78], [2, 0.18], [3, 0.04]] as const;
+const HOME_CO_BORROWERS = [[0, 0.45], [1, 0.53], [2, 0.02]] as const;
+const FIRST_HOME_PURPOSES = [['HomeLoan', 0.85], ['HomeLoanForFirstHome', 0.15]] as const;
+const FURTHER_HOME_PURPOSES = [['HomeLoan', 0.5], ['HomeLoanForLeisureHouse', 0.3], ['HomeLoanForInvestment', 0.2]] as const;
+const HOME_INTEREST_TYPES = [['Euribor', 0.85], ['FixedInterest', 0.1], ['BankReferenceRate', 0.05]] as const;
+const INTEREST_TYPES = [['Euribor', 0.6], ['FixedInterest', 0.25], ['BankReferenceRate', 0.15]] as const;
+/** Share of running accounts with nothing drawn. */
+const RUNNING_ACCOUNT_UNUSED = 0.3;
+const PROFILES: Record<Kind, Profile> = {
+  home: { loanType: 'LumpSumLoan', amount: [30_000, 230_000], termYears: [15, 30], ratePct: [2.5, 5.5], coBorrowers: HOME_CO_BORROWERS }, // drawn once for a person's housing loans
+  running: { loanType: 'RunningAccountLoan', amount: [500, 10_000], termYears: [10, 10], ratePct: [8, 20], coBorrowers: [[0, 0.95], [1, 0.05]] },
+  consumer: { loanType: 'LumpSumLoan', purposeOfUse: 'OtherConsumerCredit', amount: [500, 16_000], skewed: true, termYears: [1, 8], ratePct: [6, 20], coBorrowers: [[0, 0.9], [1, 0.09], [2, 0.01]] },
+  vehicle: { loanType: 'LumpSumLoan', purposeOfUse: 'LoanForVehicleOrCraft', amount: [5_000, 55_000], termYears: [2, 7], ratePct: [3.5, 9], coBorrowers: [[0, 0.75], [1, 0.24], [2, 0.01]] },
+  student: { loanType: 'LumpSumLoan', purposeOfUse: 'StudentLoan', amount: [3_000, 30_000], termYears: [5, 15], ratePct: [2.5, 5], coBorrowers: [[0, 1]] },
+  leasing: { loanType: 'Leasing', amount: [100, 800], termYears: [2, 5], ratePct: [3.5, 9], coBorrowers: [[0, 0.9], [1, 0.1]] },
+  business: { loanType: 'LumpSumLoan', purposeOfUse: 'LoanForBusinessActivities', amount: [5_000, 180_000], skewed: true, termYears: [3, 15], ratePct: [3, 9], coBorrowers: [[0, 0.85], [1, 0.15]] },
+  guarantee: { loanType: 'GuaranteeReceivable', amount: [500, 10_000], termYears: [10, 10], ratePct: [0, 0], coBorrowers: [[0, 1]] },
+};
+/** How many loans of each kind (other than housing) a person has as first borrower. */
+const OTHER_KINDS: readonly (readonly [Kind, Weights<number>])[] = [
+  ['running', [[0, 0.37], [1, 0.3], [2, 0.2], [3, 0.09], [5, 0.04]]],
+  ['consumer', [[0, 0.68], [1, 0.19], [2, 0.07], [3, 0.04], [6, 0.02]]],
+  ['vehicle', [[0, 0.895], [1, 0.1], [2, 0.005]]],
+  ['student', [[0, 0.918], [1, 0.082]]],
+  ['leasing', [[0, 0.945], [1, 0.055]]],
+  ['business', [[0, 0.945], [1, 0.045], [2, 0.01]]],
+  ['guarantee', [[0, 0.989], [1, 0.011]]],
+];
+
 export async function generate(opts: { persons: number; seed: number; lenders: number; outDir: string; today: string; splitByLender?: boolean }): Promise<GenerateResult> {
   if (opts.persons > MAX_PERSONS) throw new Error(`At most ${MAX_PERSONS} persons`);
   mkdirSync(opts.outDir, { recursive: true });
@@ -144,17 +210,30 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
 
   for (let i = 0; i < opts.persons; i++) {
     const person = syntheticPerson(i);
-    const loanCount = pick([[0, 0.15], [1, 0.25], [2, 0.25], [3, 0.15], [4, 0.1], [5, 0.05], [7, 0.03], [10, 0.02]] as const); // 2.27 a person: 12.5 M loans for 5.5 M persons
-    for (let k = 0; k < loanCount; k++) {
+    // The person's loans as primary borrower: a housing loan bundle for some, then the other kinds.
+    const kinds: Kind[] = [];
+    let homeCoBorrowers = 0;
+    if (random() < HOME_BORROWER_SHARE) {
+      homeCoBorrowers = pick(HOME_CO_BORROWERS);
+      for (let n = pick(HOME_CONTRACTS); n > 0; n--) kinds.push('home');
+    }
+    for (const [kind, counts] of OTHER_KINDS) for (let n = pick(counts); n > 0; n--) kinds.push(kind);
+    for (let k = 0; k < kinds.length; k++) {
       loanSeq++;
-      const type = pick([['LumpSumLoan', 0.55], ['RunningAccountLoan', 0.35], ['Leasing', 0.07], ['GuaranteeReceivable', 0.03]] as const);
+      const kind = kinds[k]!;
+      const profile = PROFILES[kind];
+      const type = profile.loanType;
       const lender = type === 'GuaranteeReceivable' ? KELA_BUSINESS_ID : lenders[Math.floor(random() * lenders.length)]!.businessId;
       const number = `G${opts.seed}-${loanSeq}`;
-      const coBorrowers = pick([[0, 0.8], [1, 0.17], [2, 0.03]] as const);
+      const coBorrowers = kind === 'home' ? homeCoBorrowers : pick(profile.coBorrowers);
       const borrowers = [person];
       for (let c = 1; c <= coBorrowers && opts.persons > c; c++) borrowers.push(syntheticPerson((i + c) % opts.persons));
-      const contractMs = todayMs - (30 + Math.floor(random() * 3650)) * DAY;
-      const currency = pick([['EUR', 0.98], ['SEK', 0.01], ['USD', 0.01]] as const);
+      // A loan still running today: contracted within its term (and within the last ten years).
+      const termYears = profile.termYears[0] + random() * (profile.termYears[1] - profile.termYears[0]);
+      const ageDays = 30 + Math.floor(random() * (Math.min(termYears, 10) * 365 - 30));
+      const contractMs = todayMs - ageDays * DAY;
+      const currency = type === 'GuaranteeReceivable' ? 'EUR' : pick(CURRENCIES);
+      const fx = EUR_REFERENCE_RATES[currency];
       const base: Record<string, unknown> = {
         lenderBusinessId: lender,
         reportReference: number,
@@ -170,52 +249,66 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
         base.guarantors = [{ idCodeType: 'PersonalIdentityCode', idCode: syntheticPerson((i + 3) % opts.persons) }];
         guarantees++;
       }
-      const rate = money(1 + random() * 9);
+      const rate = money(profile.ratePct[0] + random() * (profile.ratePct[1] - profile.ratePct[0]));
+      // Amounts are drawn in euros and written in the loan's currency.
+      const r = random();
+      const drawn = profile.amount[0] + (profile.skewed ? r * r : r) * (profile.amount[1] - profile.amount[0]);
+      // Outstanding share: straight-line amortisation over the term, never below 5 %.
+      const outstanding = Math.max(0.05, 1 - ageDays / (termYears * 365));
       if (type === 'GuaranteeReceivable') {
-        const amount = money(1000 + random() * 20000);
+        const amount = money(drawn);
         Object.assign(base, {
           consumerCredit: { loanConsumerProtectionAct: 'OtherThanConsumerCredit' },
           lumpSumLoan: { amountIssued: amount, amountPaid: amount, balance: amount, purposeOfUse: 'GuaranteeReceivable', repaymentMethod: 'Other', amortizationFrequency: 0 },
         });
       } else {
-        base.interest = { totalInterestRatePct: rate, marginPct: money(rate / 2), interestType: pick([['Euribor', 0.6], ['FixedInterest', 0.25], ['BankReferenceRate', 0.15]] as const), interestDeterminationPeriod: 12 };
+        base.interest = { totalInterestRatePct: rate, marginPct: money(rate / 2), interestType: pick(kind === 'home' ? HOME_INTEREST_TYPES : INTEREST_TYPES), interestDeterminationPeriod: 12 };
         if (type === 'LumpSumLoan') {
-          const purpose = pick([['HomeLoan', 0.3], ['LoanForVehicleOrCraft', 0.15], ['OtherConsumerCredit', 0.4], ['StudentLoan', 0.1], ['LoanForBusinessActivities', 0.05]] as const);
-          const issued = money(purpose === 'HomeLoan' ? 50_000 + random() * 350_000 : 1_000 + random() * 40_000);
-          const secured = purpose === 'HomeLoan';
+          const purpose = kind === 'home' ? (k === 0 ? pick(FIRST_HOME_PURPOSES) : pick(FURTHER_HOME_PURPOSES)) : profile.purposeOfUse!;
+          const issued = money(drawn * fx);
+          const secured = kind === 'home';
           Object.assign(base, {
-            consumerCredit: { loanConsumerProtectionAct: purpose === 'LoanForBusinessActivities' ? 'OtherThanConsumerCredit' : purpose === 'HomeLoan' ? 'ResidentialPropertyConsumerCredit' : 'ConsumerCredit' },
+            consumerCredit: { loanConsumerProtectionAct: kind === 'business' ? 'OtherThanConsumerCredit' : kind === 'home' ? 'ResidentialPropertyConsumerCredit' : 'ConsumerCredit' },
             isLoanWithCollateral: secured,
             ...(secured ? { collaterals: [{ collateralType: 'ApartmentOrRealEstate' }] } : {}),
-            lumpSumLoan: { amountIssued: issued, amountPaid: issued, balance: money(issued * (0.2 + random() * 0.8)), amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: isoDate(contractMs + (2 + Math.floor(random() * 25)) * 365 * DAY), purposeOfUse: purpose },
+            lumpSumLoan: { amountIssued: issued, amountPaid: issued, balance: money(issued * outstanding), amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: isoDate(contractMs + Math.round(termYears * 365) * DAY), purposeOfUse: purpose },
           });
-          if (purpose === 'LoanForBusinessActivities') (base.borrowers as { businessId?: string }[])[0]!.businessId = makeBusinessId(5_000_000 + (i % 4_000_000));
+          if (kind === 'business') (base.borrowers as { businessId?: string }[])[0]!.businessId = makeBusinessId(5_000_000 + (i % 4_000_000));
         } else if (type === 'RunningAccountLoan') {
-          const limit = money(500 + Math.floor(random() * 20) * 500);
-          Object.assign(base, { consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit' }, runningAccountLoan: { creditLimit: limit, balance: money(limit * random()), balanceDate: isoDate(todayMs - 25 * DAY) } });
+          // Limits in steps of 500 €; 30 % of accounts unused, the rest drawn up to 60 % of the limit, 30 % on average.
+          const limit = money(Math.round(drawn / 500) * 500 * fx);
+          const used = random() < RUNNING_ACCOUNT_UNUSED ? 0 : money(limit * random() * 0.6);
+          Object.assign(base, { consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit' }, runningAccountLoan: { creditLimit: limit, balance: used, balanceDate: isoDate(todayMs - 25 * DAY) } });
         } else {
-          const monthly = money(100 + random() * 700);
+          const monthly = money(drawn * fx);
           Object.assign(base, {
             consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit' },
-            leasingContract: { contractPeriodStartDate: isoDate(contractMs), contractPeriodEndDate: isoDate(contractMs + 4 * 365 * DAY), monthlyInstalment: monthly, transactionPrice: money(monthly * 40) },
+            leasingContract: { contractPeriodStartDate: isoDate(contractMs), contractPeriodEndDate: isoDate(contractMs + Math.round(termYears * 365) * DAY), monthlyInstalment: monthly, transactionPrice: money(monthly * 40) },
           });
         }
       }
       await loansOut.write(lender, base);
 
-      // The latest payment of most loans, and a delay on a few.
+      // The latest payment of most loans (about a month's amortisation and interest), and a delay on a few.
       if (type !== 'GuaranteeReceivable' && random() < 0.7) {
         const paymentDate = isoDate(Math.max(contractMs, todayMs - (1 + Math.floor(random() * 25)) * DAY));
         const p: Record<string, unknown> = { lenderBusinessId: lender, reportReference: `${number}-p`, loanNumber: { type: 'Other', number }, loanType: type };
-        if (type === 'RunningAccountLoan') p.runningAccountLoanRepayment = { balanceDate: paymentDate, balance: money(random() * 5000), interestPaid: money(random() * 40), otherExpenses: 0 };
-        else if (type === 'Leasing') p.leasingRepayment = { paymentDate, amountPaid: (base.leasingContract as { monthlyInstalment: number }).monthlyInstalment };
-        else p.lumpSumLoanRepayment = { paymentDate, balance: money(((base.lumpSumLoan as { balance: number }).balance) * 0.99), amortizationPaid: money(50 + random() * 900), interestPaid: money(random() * 300), otherExpenses: money(random() * 5) };
+        if (type === 'RunningAccountLoan') {
+          const account = base.runningAccountLoan as { creditLimit: number; balance: number };
+          const balance = money(Math.min(account.creditLimit, account.balance * (0.9 + random() * 0.15)));
+          p.runningAccountLoanRepayment = { balanceDate: paymentDate, balance, interestPaid: money((balance * rate) / 1200), otherExpenses: 0 };
+        } else if (type === 'Leasing') p.leasingRepayment = { paymentDate, amountPaid: (base.leasingContract as { monthlyInstalment: number }).monthlyInstalment };
+        else {
+          const before = (base.lumpSumLoan as { balance: number }).balance;
+          const balance = money(before * 0.99);
+          p.lumpSumLoanRepayment = { paymentDate, balance, amortizationPaid: money(before - balance), interestPaid: money((before * rate) / 1200), otherExpenses: money(random() * 5) };
+        }
         await paymentsOut.write(lender, p);
       }
       if (random() < 0.02 && contractMs < todayMs - 120 * DAY) {
         await delaysOut.write(lender, {
           lenderBusinessId: lender, reportReference: `${number}-d`, loanNumber: { type: 'Other', number }, isDelay: true,
-          delayedAmounts: [{ delayedInstalment: money(50 + random() * 900), originalDueDate: isoDate(todayMs - (61 + Math.floor(random() * 50)) * DAY) }],
+          delayedAmounts: [{ delayedInstalment: money((50 + random() * 900) * fx), originalDueDate: isoDate(todayMs - (61 + Math.floor(random() * 50)) * DAY) }],
         });
       }
     }
