@@ -35,14 +35,17 @@
  *    "receivedDate":"2026-05-06","daysLate":1}
  * `receivedAt` is the batch's received time in UTC (milliseconds), `receivedDate` its Finnish day.
  *
- * **Set-based.** The deadlines are computed in TypeScript by the calendar for each distinct
- * event date of the period's other-event reports (one small query; a new loan's deadline is
- * plain date arithmetic), and passed to one INSERT … SELECT that grades, counts and writes every
+ * **Set-based.** One small query finds the range of the period's other-event dates; the
+ * calendar (TypeScript, the one source of the working-day rule) gives the deadline of every day
+ * in it, passed as one array that the SQL indexes by the day's offset (no join, so the plan does
+ * not depend on table statistics, which the embedded database never gathers); a new loan's
+ * deadline is plain date arithmetic. Then one INSERT … SELECT grades, counts and writes every
  * line inside the database: no report passes through the register's memory.
  */
 import { RegisterError } from '../common/errors.ts';
 import { reportingDeadline } from '../common/finnish-calendar.ts';
 import type { Queryable } from '../db/database.ts';
+import { addDays } from './orders.ts';
 import type { Production } from './produce.ts';
 
 /** Operations whose reports have an event date, by deadline kind. UpdateLoans has none. */
@@ -58,15 +61,12 @@ const str = (sql: string) => `coalesce(to_json(${sql}::text)::text, 'null')`;
 const day = (sql: string) => `to_char(${sql}, 'YYYY-MM-DD')`;
 
 const PRODUCE = `
-WITH deadlines AS (
-  SELECT * FROM unnest($4::date[], $5::date[]) AS d(event_date, deadline)
-), counted AS (
+WITH counted AS (
   SELECT b.organisation_id, b.operation, b.id AS batch_id, r.seq, b.received_at, r.loan_number, r.report_reference, r.event_date,
-    CASE WHEN b.operation = '${NEW_LOAN_OPERATION}' THEN r.event_date + 1 ELSE d.deadline END AS deadline,
+    CASE WHEN b.operation = '${NEW_LOAN_OPERATION}' THEN r.event_date + 1 ELSE ($5::date[])[r.event_date - $4::date + 1] END AS deadline,
     (b.received_at AT TIME ZONE 'Europe/Helsinki')::date AS received_date
   FROM batches b
   JOIN reports r ON r.batch_id = b.id
-  LEFT JOIN deadlines d ON d.event_date = r.event_date AND b.operation <> '${NEW_LOAN_OPERATION}'
   WHERE ${IN_PERIOD} AND b.operation = ANY($6::text[]) AND ${COUNTED}
     AND NOT (b.operation = '${NEW_LOAN_OPERATION}' AND r.loan_id IS NOT NULL AND EXISTS (
       SELECT 1 FROM reports p JOIN batches pb ON pb.id = p.batch_id
@@ -107,15 +107,18 @@ export async function produceLateReporting(tx: Queryable, p: Production): Promis
     throw new RegisterError('A22', "LateReporting for an authority whose scope is consumer credit only is not available yet: it needs the loans' class, which comes with the loan history");
   }
   const { start, end } = p.period;
-  const dates = await tx.query<{ eventDate: string }>(
-    `SELECT DISTINCT r.event_date AS "eventDate" FROM batches b JOIN reports r ON r.batch_id = b.id
+  const { rows: [range] } = await tx.query<{ first: string | null; last: string | null }>(
+    `SELECT min(r.event_date) AS first, max(r.event_date) AS last FROM batches b JOIN reports r ON r.batch_id = b.id
      WHERE ${IN_PERIOD} AND b.operation = ANY($1::text[]) AND ${COUNTED}`,
     [OTHER_EVENT_OPERATIONS, start, end],
   );
-  const eventDates = dates.rows.map((r) => r.eventDate);
-  const deadlines = eventDates.map((d) => reportingDeadline('OtherEvent', d));
+  // Every day's deadline from the earliest other-event date to the latest, looked up by offset: at most
+  // the register's 300 years of dates (110 000 days, a few milliseconds), usually a few weeks.
+  const first = range?.first ?? start;
+  const deadlines: string[] = [];
+  for (let d = first; d <= (range?.last ?? first); d = addDays(d, 1)) deadlines.push(reportingDeadline('OtherEvent', d));
   const { rowCount } = await tx.query(PRODUCE, [
-    p.deliveryId, start, end, eventDates, deadlines, [NEW_LOAN_OPERATION, ...OTHER_EVENT_OPERATIONS],
+    p.deliveryId, start, end, first, deadlines, [NEW_LOAN_OPERATION, ...OTHER_EVENT_OPERATIONS],
   ]);
   return rowCount;
 }
