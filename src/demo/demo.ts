@@ -42,7 +42,7 @@ export const DEMO_ORGANISATIONS: DemoOrganisation[] = [
   },
   {
     slug: 'authority', businessId: '4567890-7', name: 'Demo Supervisory Authority', roles: ['authority'],
-    permissions: [{ permission: 'authority', scope: { loans: 'all', orders: ['PersonLoans', 'LoanStockSnapshot', 'MonthlyAggregates', 'LateReporting'] } }],
+    permissions: [{ permission: 'authority', scope: { loans: 'all', orders: ['PersonLoans', 'LoanStockSnapshot', 'MonthlyAggregates', 'LateReporting'], identityCodes: 'codes' } }],
     certificates: ['data-use'],
   },
   {

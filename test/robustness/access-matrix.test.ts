@@ -19,6 +19,7 @@ import { incomeWindow } from '../../src/extract/content.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, testPerson, waitForBatch, type BatchStatusBody, type Json } from '../helpers/reports.ts';
 import { feedMarkPassed } from '../helpers/bans.ts';
+import { deliveriesSettled } from '../helpers/deliveries.ts';
 import { buildCast, lenderDigest, rolePermissions, StateProbe, type Cast, type Client } from './matrix-actors.ts';
 
 /** The certificate column: the conditions every API must refuse, and the valid certificate. */
@@ -121,6 +122,7 @@ async function prepareOrders(): Promise<void> {
   };
   orders.own = await place(main);
   orders.other = await place(other);
+  await deliveriesSettled(reg.register.db);
 }
 
 async function prepareBans(): Promise<void> {
@@ -326,6 +328,7 @@ const SPECS: Record<Operation, OperationSpec> = {
     async check(c, res) {
       const { rows } = await reg.register.db.query<{ id: number }>('SELECT organisation_id AS id FROM authority_orders WHERE id = $1', [res.body.orderId]);
       assert.equal(Number(rows[0]?.id), c.caller.id, "the order is the caller's");
+      await deliveriesSettled(reg.register.db); // produced in the background: not a later row's change
     },
   },
   GetDataDelivery: {
