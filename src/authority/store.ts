@@ -12,6 +12,9 @@ import { produceContent } from './produce.ts';
 
 /** Lines per page of a delivery's content (each line is bounded: a page is at most a few MB). */
 export const PAGE_LINES = 10_000;
+/** The lines of a delivery after line $2 up to line $3: a page. */
+const LINES_BETWEEN = 'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no';
+
 /** How long a ready delivery is kept. */
 export const KEEP_DAYS = 90;
 
@@ -110,7 +113,7 @@ export async function readPage(db: Database, organisationId: number, orderId: st
     const pageCount = d.pageCount ?? 0;
     if (page > Math.max(1, pageCount)) return { found: true, ready: true, pageCount, outOfRange: true };
     const lines = await tx.query<{ line: string }>(
-      'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no',
+      LINES_BETWEEN,
       [deliveryId, (page - 1) * PAGE_LINES, page * PAGE_LINES],
     );
     await tx.query(
@@ -183,7 +186,7 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     const hash = createHash('sha256');
     for (let from = 0; from < count; from += PAGE_LINES) {
       const page = await tx.query<{ line: string }>(
-        'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no',
+        LINES_BETWEEN,
         [deliveryId, from, from + PAGE_LINES],
       );
       for (const r of page.rows) hash.update(`${r.line}\n`);

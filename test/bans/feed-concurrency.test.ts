@@ -21,6 +21,7 @@ import { findBanState, removeBan, setBan, setConsent } from '../../src/bans/stor
 import { BACKEND } from '../helpers/db.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
+import { prng } from '../../src/generate/generator.ts';
 import { feedMarkPassed } from '../helpers/bans.ts';
 
 let reg: TestRegister;
@@ -31,17 +32,8 @@ after(() => reg.close());
 
 const TODAY = finnishDate();
 
-/** A small seeded generator (mulberry32): the writers' choices are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The writers' choices are the same on every run (the generator's seeded PRNG). */
+const seeded = prng;
 const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
 function addDays(day: string, n: number): string {
