@@ -11,6 +11,7 @@ import { banRoutes } from './bans/routes.ts';
 import { banEndingsJob } from './bans/job.ts';
 import { authorityRoutes } from './authority/routes.ts';
 import { authorityOrdersJob } from './authority/job.ts';
+import { historyBackfillJob } from './reporting/history.ts';
 import { finnishDate } from './common/dates.ts';
 import { TrustStore } from './access/trust.ts';
 import { RateLimiter } from './access/rate-limit.ts';
@@ -46,7 +47,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new JobRunner(
-    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() })],
+    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db)],
     { logger },
   );
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));

@@ -10,6 +10,9 @@
  * What is missing is the narrower choice: no orders, consumer credit only is not assumed
  * (loans default to what the operator wrote), identity codes default to pseudonyms.
  */
+/** The loans a consumer-credit-only scope covers: consumer credit, housing consumer credit included (not OtherThanConsumerCredit, nor Unknown). */
+export const CONSUMER_CLASSES: readonly string[] = ['ConsumerCredit', 'ResidentialPropertyConsumerCredit'];
+
 export const ORDER_TYPES = ['PersonLoans', 'LoanStockSnapshot', 'MonthlyAggregates', 'LateReporting'] as const;
 export type OrderType = (typeof ORDER_TYPES)[number];
 

@@ -11,6 +11,8 @@
  * - `Repayments`: the payment date; `DelayedRepayments`: the foreclosure date, else the latest
  *   original due date; `TerminateLoans`: the end date; deadline `OtherEvent`, the second Finnish
  *   working day after the event (finnish-calendar.ts `reportingDeadline`).
+ * With consumer-credit-only scope, only reports of loans whose class (as the register holds it
+ * now, src/reporting/history.ts) is consumer credit count.
  * Not counted: rejected reports (a rejected report is not a report of the event; its accepted
  * resend is, with its own received time); corrections and cancellations (`ErrorCorrection`,
  * `Cancellation`: they fix an earlier report and have no deadline of their own); `UpdateLoans`
@@ -42,7 +44,7 @@
  * deadline is plain date arithmetic. Then one INSERT … SELECT grades, counts and writes every
  * line inside the database: no report passes through the register's memory.
  */
-import { RegisterError } from '../common/errors.ts';
+import { CONSUMER_CLASSES } from '../access/authority-scope.ts';
 import { reportingDeadline } from '../common/finnish-calendar.ts';
 import type { Queryable } from '../db/database.ts';
 import { addDays } from './orders.ts';
@@ -68,6 +70,7 @@ WITH counted AS (
   FROM batches b
   JOIN reports r ON r.batch_id = b.id
   WHERE ${IN_PERIOD} AND b.operation = ANY($6::text[]) AND ${COUNTED}
+    AND ($7::text[] IS NULL OR (SELECT v.consumer_class FROM loan_versions v WHERE v.loan_id = r.loan_id ORDER BY v.known_from DESC LIMIT 1) = ANY($7::text[]))
     AND NOT (b.operation = '${NEW_LOAN_OPERATION}' AND r.loan_id IS NOT NULL AND EXISTS (
       SELECT 1 FROM reports p JOIN batches pb ON pb.id = p.batch_id
       WHERE p.loan_id = r.loan_id AND p.batch_id < r.batch_id AND p.status = 'accepted' AND pb.organisation_id <> b.organisation_id))
@@ -103,9 +106,6 @@ FROM lines`;
 
 /** Writes the LateReporting lines of p.period into p.deliveryId; returns how many. */
 export async function produceLateReporting(tx: Queryable, p: Production): Promise<number> {
-  if (p.scope.loans === 'consumer') {
-    throw new RegisterError('A22', "LateReporting for an authority whose scope is consumer credit only is not available yet: it needs the loans' class, which comes with the loan history");
-  }
   const { start, end } = p.period;
   const { rows: [range] } = await tx.query<{ first: string | null; last: string | null }>(
     `SELECT min(r.event_date) AS first, max(r.event_date) AS last FROM batches b JOIN reports r ON r.batch_id = b.id
@@ -118,7 +118,7 @@ export async function produceLateReporting(tx: Queryable, p: Production): Promis
   const deadlines: string[] = [];
   for (let d = first; d <= (range?.last ?? first); d = addDays(d, 1)) deadlines.push(reportingDeadline('OtherEvent', d));
   const { rowCount } = await tx.query(PRODUCE, [
-    p.deliveryId, start, end, first, deadlines, [NEW_LOAN_OPERATION, ...OTHER_EVENT_OPERATIONS],
+    p.deliveryId, start, end, first, deadlines, [NEW_LOAN_OPERATION, ...OTHER_EVENT_OPERATIONS], p.scope.loans === 'consumer' ? CONSUMER_CLASSES : null,
   ]);
   return rowCount;
 }

@@ -9,8 +9,8 @@ import type { ErrorCode, ErrorResponse } from '../common/errors.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
 import type { Environment } from '../common/environment.ts';
 
-/** The order types OrderData takes today (LoanStockSnapshot and MonthlyAggregates need the loans' history: a later step of issue 11). */
-export const ORDERABLE_TYPES = ['PersonLoans', 'LateReporting'] as const satisfies readonly OrderType[];
+/** The order types OrderData takes: all four of the contract. */
+export const ORDERABLE_TYPES = ['PersonLoans', 'LoanStockSnapshot', 'MonthlyAggregates', 'LateReporting'] as const satisfies readonly OrderType[];
 export type OrderableType = (typeof ORDERABLE_TYPES)[number];
 
 export const RECURRENCES = ['Once', 'Daily', 'Monthly'] as const;
@@ -26,9 +26,20 @@ export interface OrderInput {
   idCode?: string;
   fromDate?: string;
   toDate?: string;
+  snapshotDate?: string;
+  fromMonth?: string;
+  toMonth?: string;
+  format?: DeliveryFormat;
 }
 
-export type OrderParameters = { type: 'PersonLoans'; person: string } | { type: 'LateReporting' };
+export const DELIVERY_FORMATS = ['NDJSON', 'CSV'] as const;
+export type DeliveryFormat = (typeof DELIVERY_FORMATS)[number];
+
+export type OrderParameters =
+  | { type: 'PersonLoans'; person: string }
+  | { type: 'LoanStockSnapshot' }
+  | { type: 'MonthlyAggregates'; format: DeliveryFormat }
+  | { type: 'LateReporting' };
 
 export interface Period {
   start: string;
@@ -47,6 +58,8 @@ export interface ValidOrder {
 /** Which parameters each type takes; any other is refused (A10), so a misspelt one is not silently ignored. */
 const PARAMETERS: Record<OrderableType, readonly (keyof OrderInput)[]> = {
   PersonLoans: ['idCodeType', 'idCode'],
+  LoanStockSnapshot: ['snapshotDate'],
+  MonthlyAggregates: ['fromMonth', 'toMonth', 'format'],
   LateReporting: ['fromDate', 'toDate'],
 };
 const COMMON: readonly (keyof OrderInput)[] = ['type', 'recurrence', 'legalBasis', 'caseReference'];
@@ -54,13 +67,32 @@ const COMMON: readonly (keyof OrderInput)[] = ['type', 'recurrence', 'legalBasis
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
-const monthStart = (day: string) => `${day.slice(0, 7)}-01`;
+export const monthStart = (day: string) => `${day.slice(0, 7)}-01`;
 function nextMonth(first: string): string {
   const y = Number(first.slice(0, 4));
   const m = Number(first.slice(5, 7));
   return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
 }
-const monthEnd = (first: string) => addDays(nextMonth(first), -1);
+export const monthEnd = (first: string) => addDays(nextMonth(first), -1);
+
+/** The months of a period, by their first days. */
+export function monthsOf(p: Period): string[] {
+  const out: string[] = [];
+  for (let m = monthStart(p.start); m <= p.end; m = nextMonth(m)) out.push(m);
+  return out;
+}
+
+/**
+ * The Finnish day at whose end a delivery's content is read from the register's knowledge
+ * (src/reporting/history.ts), or null for an order read from what the register holds when it
+ * is produced. A snapshot: the day itself. A month's aggregates: the day after the month, so
+ * that a loan made on its last day and reported on time (the next day) counts in its month.
+ */
+export function knowledgeDay(type: OrderableType, p: Period): string | null {
+  if (type === 'LoanStockSnapshot') return p.end;
+  if (type === 'MonthlyAggregates') return addDays(p.end, 1);
+  return null;
+}
 
 /** The period of a recurring order that starts on `start` (a day, or a month's first day). */
 export function periodOf(recurrence: Exclude<Recurrence, 'Once'>, start: string): Period {
@@ -82,6 +114,26 @@ export function periodsDue(recurrence: Exclude<Recurrence, 'Once'>, next: string
   return out;
 }
 
+/** The first Finnish day whose end the loan history covers completely, or null while it is being completed (history.ts). */
+export type HistoryFrom = string | null;
+
+/** Months in one aggregates order: ten years. */
+export const MAX_MONTHS = 120;
+
+const noHistory = (field: string, history: HistoryFrom, what = 'a day') =>
+  bad(field, 'D12', history === null
+    ? 'The register is completing its loan history (loans kept before it was recorded); snapshots and aggregates can be ordered once it is complete'
+    : `The register knows loan states over time from ${history} on: ${what} before it cannot be ordered`);
+
+function month(value: string | undefined, field: string, problems: ErrorResponse[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) {
+    problems.push(bad(field, 'A10', `${field} must be a month yyyy-mm`));
+    return undefined;
+  }
+  return day(`${value}-01`, field, problems);
+}
+
 const bad = (fieldName: string, errorCode: ErrorCode, errorDescription: string): ErrorResponse => ({ fieldName, errorCode, errorDescription });
 
 function day(value: string | undefined, field: string, problems: ErrorResponse[]): string | undefined {
@@ -101,7 +153,7 @@ function day(value: string | undefined, field: string, problems: ErrorResponse[]
  * Validates an order placed on `today`: the order, or every problem found (fieldName, code,
  * description), so that an authority fixes them all at once.
  */
-export function validateOrder(input: OrderInput, environment: Environment, today: string): { order: ValidOrder } | { problems: ErrorResponse[] } {
+export function validateOrder(input: OrderInput, environment: Environment, today: string, history: HistoryFrom = null): { order: ValidOrder } | { problems: ErrorResponse[] } {
   const problems: ErrorResponse[] = [];
   const allowed = new Set([...COMMON, ...PARAMETERS[input.type]]);
   for (const key of Object.keys(input) as (keyof OrderInput)[]) {
@@ -124,6 +176,40 @@ export function validateOrder(input: OrderInput, environment: Environment, today
       else if (p.value.isTestCode !== (environment === 'Test')) {
         problems.push(bad('order.idCode', 'D04', environment === 'Test' ? 'Only test identity codes are accepted in the Test environment' : 'Test identity codes are not accepted in the Production environment'));
       } else parameters = { type: 'PersonLoans', person: p.value.code };
+    }
+  } else if (input.type === 'LoanStockSnapshot') {
+    parameters = { type: 'LoanStockSnapshot' };
+    if (recurrence === 'Once') {
+      const d = day(input.snapshotDate, 'order.snapshotDate', problems);
+      if (input.snapshotDate === undefined) problems.push(bad('order.snapshotDate', 'A10', 'A one-off LoanStockSnapshot order gives its day: snapshotDate'));
+      if (d) {
+        if (d >= today) problems.push(bad('order.snapshotDate', 'D12', `The day must have ended: snapshotDate is yesterday (${addDays(today, -1)}) at the latest`));
+        else if (history === null || d < history) problems.push(noHistory('order.snapshotDate', history));
+        firstPeriod = { start: d, end: d };
+      }
+    } else {
+      if (input.snapshotDate !== undefined) problems.push(bad('order.snapshotDate', 'A10', 'A recurring snapshot has no snapshotDate: each delivery is the stock at the end of a day (Daily) or of a month\'s last day (Monthly), from the current one on'));
+      firstPeriod = periodOf(recurrence, recurrence === 'Daily' ? today : monthStart(today));
+    }
+  } else if (input.type === 'MonthlyAggregates') {
+    parameters = { type: 'MonthlyAggregates', format: input.format ?? 'NDJSON' };
+    if (recurrence === 'Daily') problems.push(bad('order.recurrence', 'A10', 'MonthlyAggregates are monthly: recurrence Once or Monthly'));
+    else if (recurrence === 'Once') {
+      const from = month(input.fromMonth, 'order.fromMonth', problems);
+      const to = month(input.toMonth, 'order.toMonth', problems);
+      if (input.fromMonth === undefined || input.toMonth === undefined) problems.push(bad('order.fromMonth', 'A10', 'A one-off MonthlyAggregates order gives its months: fromMonth and toMonth (yyyy-mm)'));
+      if (from && to) {
+        const period = { start: from, end: monthEnd(to) };
+        const final = addDays(period.end, 2);
+        if (to < from) problems.push(bad('order.toMonth', 'D18', `The period ends (${to.slice(0, 7)}) before it starts (${from.slice(0, 7)})`));
+        else if (monthsOf(period).length > MAX_MONTHS) problems.push(bad('order.toMonth', 'D18', `At most ${MAX_MONTHS} months in one order`));
+        if (final > today) problems.push(bad('order.toMonth', 'D12', `A month's figures are final once the day after it has ended (new loans are reported by the next day): ${to.slice(0, 7)} can be ordered from ${final} on`));
+        else if (history === null || addDays(monthEnd(from), 1) < history) problems.push(noHistory('order.fromMonth', history, 'a month'));
+        firstPeriod = period;
+      }
+    } else {
+      if (input.fromMonth !== undefined || input.toMonth !== undefined) problems.push(bad('order.fromMonth', 'A10', 'A recurring order has no fromMonth or toMonth: each delivery covers one month, from the current one on'));
+      firstPeriod = periodOf('Monthly', monthStart(today));
     }
   } else {
     parameters = { type: 'LateReporting' };

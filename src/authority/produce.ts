@@ -4,11 +4,21 @@
  * delivery is never held in the register's memory. Every producer works within the authority's
  * scope: with consumer-credit-only scope no other loan reaches a line.
  */
-import type { AuthorityScope } from '../access/authority-scope.ts';
+import { CONSUMER_CLASSES, type AuthorityScope } from '../access/authority-scope.ts';
 import type { Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
-import type { OrderParameters, Period } from './orders.ts';
+import { finnishDate } from '../common/dates.ts';
+import { historyStart } from '../reporting/history.ts';
+import { knowledgeDay, type OrderParameters, type Period } from './orders.ts';
+
+/** The first Finnish day whose end the loan history covers (orders.ts validateOrder), or null while it is being completed. */
+export async function historyFrom(tx: Queryable): Promise<string | null> {
+  const start = await historyStart(tx);
+  return start ? finnishDate(start) : null;
+}
 import { produceLateReporting } from './late-reporting.ts';
+import { produceLoanStockSnapshot } from './snapshot.ts';
+import { produceMonthlyAggregates } from './aggregates.ts';
 import { pseudonym, pseudonymKey } from './pseudonyms.ts';
 
 export interface Production {
@@ -20,8 +30,6 @@ export interface Production {
   parameters: OrderParameters;
 }
 
-/** The loans a consumer-credit-only scope covers: consumer credit, housing consumer credit included (not OtherThanConsumerCredit, nor Unknown). */
-export const CONSUMER_CLASSES: readonly string[] = ['ConsumerCredit', 'ResidentialPropertyConsumerCredit'];
 
 /** How identity codes appear in the authority's lines: as they are, or as its pseudonyms. */
 export async function identityCodesFor(tx: Queryable, p: Production): Promise<(code: string) => string> {
@@ -32,9 +40,19 @@ export async function identityCodesFor(tx: Queryable, p: Production): Promise<(c
 
 /** Writes the delivery's lines; returns how many. */
 export async function produceContent(tx: Queryable, p: Production): Promise<number> {
+  const known = knowledgeDay(p.parameters.type, p.period);
+  if (known !== null) {
+    // A recurring order placed while the history was being completed may reach a day it does not cover.
+    const from = await historyFrom(tx);
+    if (from === null || known < from) throw new Error(`The register knows loan states over time from ${from ?? 'a day not yet reached'} on; the end of ${known} is before that`);
+  }
   switch (p.parameters.type) {
     case 'PersonLoans':
       return producePersonLoans(tx, p, p.parameters.person);
+    case 'LoanStockSnapshot':
+      return produceLoanStockSnapshot(tx, p);
+    case 'MonthlyAggregates':
+      return produceMonthlyAggregates(tx, p, p.parameters.format);
     case 'LateReporting':
       return produceLateReporting(tx, p);
   }

@@ -9,8 +9,8 @@ import type { Database } from '../db/database.ts';
 import { errorBody } from '../http/app.ts';
 import { envelope, refusals } from '../http/schemas.ts';
 import type { JobRunner } from '../jobs/runner.ts';
-import { ORDERABLE_TYPES, RECURRENCES, validateOrder } from './orders.ts';
-import { orderOf, PAGE_LINES, placeOrder, readPage } from './store.ts';
+import { DELIVERY_FORMATS, ORDERABLE_TYPES, RECURRENCES, validateOrder } from './orders.ts';
+import { historyFrom, orderOf, PAGE_LINES, placeOrder, readPage } from './store.ts';
 
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 const Day = (description: string) => Type.String({ maxLength: 10, description });
@@ -20,7 +20,7 @@ const OrderRequest = Type.Object(
     ...envelope,
     order: Type.Object(
       {
-        type: Type.Union(ORDERABLE_TYPES.map((t) => Type.Literal(t)), { description: 'PersonLoans or LateReporting (LoanStockSnapshot and MonthlyAggregates: not yet)' }),
+        type: Type.Union(ORDERABLE_TYPES.map((t) => Type.Literal(t)), { description: 'PersonLoans, LoanStockSnapshot, MonthlyAggregates or LateReporting' }),
         recurrence: Type.Optional(Type.Union(RECURRENCES.map((r) => Type.Literal(r)), { description: 'Once (default); Daily or Monthly: a delivery for each day or month once it has ended, from the current one on' })),
         legalBasis: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'The provision the authority relies on; required for PersonLoans' })),
         caseReference: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The authority's case; required for PersonLoans" })),
@@ -28,6 +28,10 @@ const OrderRequest = Type.Object(
         idCode: Type.Optional(Type.String({ maxLength: 20, description: 'PersonLoans: the person' })),
         fromDate: Type.Optional(Day('LateReporting, one-off: the first day reports were received')),
         toDate: Type.Optional(Day('LateReporting, one-off: the last day (yesterday at the latest)')),
+        snapshotDate: Type.Optional(Day('LoanStockSnapshot, one-off: the day at whose end the stock is read (yesterday at the latest)')),
+        fromMonth: Type.Optional(Type.String({ maxLength: 7, description: 'MonthlyAggregates, one-off: the first month, yyyy-mm' })),
+        toMonth: Type.Optional(Type.String({ maxLength: 7, description: 'MonthlyAggregates, one-off: the last month, yyyy-mm (final once the day after it has ended)' })),
+        format: Type.Optional(Type.Union(DELIVERY_FORMATS.map((f) => Type.Literal(f)), { description: 'MonthlyAggregates: NDJSON (default) or CSV' })),
       },
       { additionalProperties: false },
     ),
@@ -89,7 +93,7 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
         config: { operation: 'OrderData' },
         schema: {
           tags: ['authorities'],
-          summary: 'Order data: a person\'s loans, or reports received late; one-off or recurring',
+          summary: "Order data: a person's loans, the loan stock at a day's end, monthly aggregates, or reports received late; one-off or recurring",
           description: 'The answer is an order id; the content is produced in the background and fetched with GetDataDelivery. Every download is logged.',
           body: OrderRequest,
           response: { 200: OrderAnswer, ...refusals(400, 401, 403, 429) },
@@ -98,11 +102,10 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
       },
       async (request, reply) => {
         const caller = request.caller!;
-        const scope = checkOrderPermitted(caller, request.body.order.type);
-        if (request.body.order.type === 'LateReporting' && scope.loans === 'consumer') {
-          throw new RegisterError('A22', "LateReporting for an authority whose scope is consumer credit only is not available yet: it needs the loans' class over time (a later step)", 'order.type');
-        }
-        const result = validateOrder(request.body.order, opts.environment, finnishDate());
+        checkOrderPermitted(caller, request.body.order.type);
+        const type = request.body.order.type;
+        const history = type === 'LoanStockSnapshot' || type === 'MonthlyAggregates' ? await historyFrom(opts.db) : null;
+        const result = validateOrder(request.body.order, opts.environment, finnishDate(), history);
         if ('problems' in result) {
           request.errorCode = result.problems[0]!.errorCode;
           return reply.code(400).send(errorBody(request.id, result.problems));
@@ -120,7 +123,7 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
         schema: {
           tags: ['authorities'],
           summary: "An order's deliveries and their status; with deliveryId (and page), a page of the content as NDJSON",
-          description: `Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson, page \`page\` (default 1) of ${PAGE_LINES} lines, with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42.`,
+          description: `Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson (MonthlyAggregates ordered as CSV: text/csv, its header the first line), page \`page\` (default 1) of ${PAGE_LINES} lines, with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42.`,
           body: DeliveryRequest,
           response: { 200: DeliveryAnswer, ...refusals(400, 401, 403, 404, 409, 429) },
           security: [{ mutualTLS: [] }],
@@ -140,7 +143,7 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
         if (!r.ready) throw new RegisterError('A42', `The delivery is ${r.status}`, 'deliveryId');
         if ('outOfRange' in r) throw new RegisterError('A10', `page must be 1–${Math.max(1, r.pageCount)}`, 'page');
         return reply
-          .type('application/x-ndjson; charset=utf-8')
+          .type(r.format === 'CSV' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
           .headers({ 'X-Page': String(page ?? 1), 'X-Page-Count': String(r.pageCount), 'X-Content-Sha256': r.contentSha256 })
           .serializer((s: string) => s)
           .send(r.body);

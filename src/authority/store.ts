@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { authorityScope, type AuthorityScope } from '../access/authority-scope.ts';
 import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import { nextPeriod, periodsDue, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
+import { KNOWLEDGE_FINAL } from '../reporting/history.ts';
+import { knowledgeDay, nextPeriod, periodsDue, type OrderableType, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
 import { produceContent } from './produce.ts';
+export { historyFrom } from './produce.ts';
 
 /** Lines per page of a delivery's content (each line is bounded: a page is at most a few MB). */
 export const PAGE_LINES = 10_000;
@@ -55,18 +57,20 @@ export async function placeOrder(tx: Queryable, organisationId: number, order: V
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [orderId, organisationId, order.parameters.type, JSON.stringify(order.parameters), order.legalBasis, order.caseReference, order.recurrence, once ? null : order.firstPeriod.start],
   );
-  const deliveryId = once ? await addDelivery(tx, orderId, order.firstPeriod) : null;
+  const deliveryId = once ? await addDelivery(tx, orderId, order.parameters.type, order.firstPeriod) : null;
   return { orderId, deliveryId };
 }
 
-async function addDelivery(tx: Queryable, orderId: string, p: Period): Promise<string | null> {
+async function addDelivery(tx: Queryable, orderId: string, type: OrderableType, p: Period): Promise<string | null> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO data_deliveries (id, order_id, period_start, period_end) VALUES ($1, $2, $3, $4)
+    `INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (order_id, period_start) DO NOTHING RETURNING id`,
-    [uuidV7(), orderId, p.start, p.end],
+    [uuidV7(), orderId, p.start, p.end, knowledgeDay(type, p)],
   );
   return rows[0]?.id ?? null;
 }
+
+
 
 const ORDER_COLUMNS = `o.id AS "orderId", o.order_type AS type, o.recurrence, o.state, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference", o.placed_at AS "placedAt"`;
 const DELIVERY_COLUMNS = `d.id AS "deliveryId", d.period_start AS "periodStart", d.period_end AS "periodEnd", d.status, d.created_at AS "createdAt",
@@ -93,7 +97,7 @@ export type PageResult =
   | { found: false }
   | { found: true; ready: false; status: DeliveryStatus }
   | { found: true; ready: true; pageCount: number; page?: never; outOfRange: true }
-  | { found: true; ready: true; pageCount: number; body: string; rows: number; contentSha256: string };
+  | { found: true; ready: true; pageCount: number; body: string; rows: number; contentSha256: string; format: 'NDJSON' | 'CSV' };
 
 /**
  * One page (from 1) of a ready delivery of the organisation's order, logged as downloaded with
@@ -101,8 +105,9 @@ export type PageResult =
  */
 export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number): Promise<PageResult> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null }>(
-      `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference"
+    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null; format: string | null }>(
+      `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference",
+         o.parameters->>'format' AS format
        FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
        WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3`,
       [deliveryId, orderId, organisationId],
@@ -121,7 +126,7 @@ export async function readPage(db: Database, organisationId: number, orderId: st
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [organisationId, orderId, deliveryId, page, lines.rows.length, d.legalBasis, d.caseReference, d.sha],
     );
-    return { found: true, ready: true, pageCount, body: lines.rows.map((r) => `${r.line}\n`).join(''), rows: lines.rows.length, contentSha256: d.sha! };
+    return { found: true, ready: true, pageCount, body: lines.rows.map((r) => `${r.line}\n`).join(''), rows: lines.rows.length, contentSha256: d.sha!, format: d.format === 'CSV' ? 'CSV' : 'NDJSON' };
   });
 }
 
@@ -134,8 +139,8 @@ export async function readPage(db: Database, organisationId: number, orderId: st
  */
 export async function scheduleRecurring(db: Database, today: string, limit = 50): Promise<number> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string; recurrence: Exclude<Recurrence, 'Once'>; next: string }>(
-      `SELECT id, recurrence, next_period AS next FROM authority_orders
+    const { rows } = await tx.query<{ id: string; type: OrderableType; recurrence: Exclude<Recurrence, 'Once'>; next: string }>(
+      `SELECT id, order_type AS type, recurrence, next_period AS next FROM authority_orders
        WHERE state = 'Active' AND recurrence <> 'Once' AND next_period < $1::date
        ORDER BY next_period LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [today, limit],
@@ -144,18 +149,19 @@ export async function scheduleRecurring(db: Database, today: string, limit = 50)
     for (const o of rows) {
       const due = periodsDue(o.recurrence, o.next, today);
       if (due.length === 0) continue;
-      for (const p of due) if (await addDelivery(tx, o.id, p)) created++;
+      for (const p of due) if (await addDelivery(tx, o.id, o.type, p)) created++;
       await tx.query('UPDATE authority_orders SET next_period = $2 WHERE id = $1', [o.id, nextPeriod(o.recurrence, due[due.length - 1]!).start]);
     }
     return created;
   });
 }
 
-/** Claims the oldest pending delivery (or one whose producer died): marks it InProgress. */
+/** Claims the oldest pending delivery (or one whose producer died) that can be produced now: marks it InProgress. */
 export async function claimDelivery(db: Database): Promise<string | undefined> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM data_deliveries WHERE status IN ('Pending', 'InProgress') ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      `SELECT id FROM data_deliveries d WHERE status IN ('Pending', 'InProgress') AND (knowledge_day IS NULL OR ${KNOWLEDGE_FINAL('d.knowledge_day')})
+       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
     );
     const id = rows[0]?.id;
     if (id) await tx.query(`UPDATE data_deliveries SET status = 'InProgress', attempts = attempts + 1 WHERE id = $1`, [id]);

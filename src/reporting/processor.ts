@@ -15,6 +15,7 @@ import { RegisterError, type ErrorResponse } from '../common/errors.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 import { packContractHex, unpackContract } from './packed-contract.ts';
+import { writeVersions } from './history.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
 const BATCH_NAMES = new Map<string, string>();
@@ -350,6 +351,8 @@ async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>
       );
     }
   }
+  // The loans' new states, known from this transaction on: the history snapshots are read from.
+  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)]);
 }
 
 /** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */

@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuthorityScope } from '../../src/access/authority-scope.ts';
 import type { Period } from '../../src/authority/orders.ts';
 import { produceLateReporting } from '../../src/authority/late-reporting.ts';
-import { RegisterError } from '../../src/common/errors.ts';
 import type { Database } from '../../src/db/database.ts';
 import { openTestDatabase } from '../helpers/db.ts';
 
@@ -195,10 +194,37 @@ test('a report belongs to the Finnish day it was received on: 22:30 UTC in winte
   ]);
 });
 
-test('a period with no counted reports gives no lines; a consumer-credit-only scope is refused with A22', async () => {
+test('a period with no counted reports gives no lines', async () => {
   assert.deepEqual(await produce({ start: '2027-01-02', end: '2027-01-31' }), { count: 0, lines: [] });
-  await assert.rejects(
-    produce({ start: '2026-04-01', end: '2026-12-31' }, { ...ALL, loans: 'consumer' }),
-    (e) => e instanceof RegisterError && e.code === 'A22' && e.status === 403,
-  );
+});
+
+test('a consumer-credit-only scope counts only the reports of loans whose class is consumer credit', async () => {
+  const lender = await org('5678901-3', 'Delta Oy', 'lender');
+  const loan = async (number: string, consumerClass: string) => {
+    const { rows: [l] } = await db.query<{ id: number }>(
+      `INSERT INTO loans (lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status, contract)
+       VALUES ($1, 'Other', $2, 'LumpSumLoan', 'EUR', '2027-02-01', 'Active', '\\x007b7d') RETURNING id`,
+      [lender, number],
+    );
+    await db.query(
+      `INSERT INTO loan_versions (loan_id, known_from, lender_id, loan_number_type, loan_number, loan_type, currency_code, contract_date, status,
+         transferred, consumer_class, is_foreclosed, borrowers, guarantors)
+       VALUES ($1, now(), $2, 'Other', $3, 'LumpSumLoan', 'EUR', '2027-02-01', 'Active', false, $4, false, '{}', '{}')`,
+      [l!.id, lender, number, consumerClass],
+    );
+    return l!.id;
+  };
+  const consumer = await loan('D-consumer', 'ConsumerCredit');
+  const housing = await loan('D-housing', 'ResidentialPropertyConsumerCredit');
+  const business = await loan('D-business', 'OtherThanConsumerCredit');
+  await batch(lender, 'AddLoans', '2027-03-10T10:00:00Z', [
+    { ref: 'd-consumer', eventDate: '2027-03-01', loanId: consumer },
+    { ref: 'd-housing', eventDate: '2027-03-01', loanId: housing },
+    { ref: 'd-business', eventDate: '2027-03-01', loanId: business },
+  ]);
+  const period = { start: '2027-03-01', end: '2027-03-31' };
+  const refs = (lines: string[]) => lines.map((l) => JSON.parse(l) as { recordType: string; reportReference?: string; reports?: number })
+    .map((l) => l.recordType === 'LateReport' ? l.reportReference : `summary of ${l.reports}`);
+  assert.deepEqual(refs((await produce(period)).lines), ['summary of 3', 'd-consumer', 'd-housing', 'd-business']);
+  assert.deepEqual(refs((await produce(period, { ...ALL, loans: 'consumer' })).lines), ['summary of 2', 'd-consumer', 'd-housing']);
 });
