@@ -12,7 +12,7 @@ import { writeCertFiles } from '../cli/client-certs.ts';
 import type { Register } from '../register.ts';
 import { setBan } from '../bans/store.ts';
 import { finnishDate } from '../common/dates.ts';
-import { validateOrder, type OrderInput } from '../authority/orders.ts';
+import { addDays, monthEnd, monthStart, validateOrder, type OrderInput } from '../authority/orders.ts';
 import { placeOrder } from '../authority/store.ts';
 
 export interface DemoOrganisation {
@@ -109,6 +109,10 @@ export const DEMO_PERSON = '010190-923E';
 
 /** Example request bodies a newcomer can send with curl, written next to the certificates. */
 export function demoExamples(environment: string): Record<string, { [k: string]: unknown; order?: unknown }> {
+  const today = finnishDate();
+  // The latest month whose figures are final (the day after it has ended): last month from its second day on.
+  const lastMonth = monthStart(addDays(monthStart(today), -1));
+  const lastFinalMonth = addDays(monthEnd(lastMonth), 2) <= today ? lastMonth : monthStart(addDays(lastMonth, -1));
   const owner = { idCodeType: 'BusinessId', idCode: '1234567-1' };
   const loanNumber = { type: 'Other', number: 'DEMO-0001' };
   return {
@@ -141,6 +145,17 @@ export function demoExamples(environment: string): Record<string, { [k: string]:
       targetEnvironment: environment,
       owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID },
       order: { type: 'PersonLoans', idCodeType: 'PersonalIdentityCode', idCode: DEMO_PERSON, legalBasis: 'Act on the Positive Credit Register (739/2022), section 20', caseReference: 'DEMO-CASE-1' },
+    },
+    'OrderData-LoanStockSnapshot.json': {
+      targetEnvironment: environment,
+      owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID },
+      // The stock at the end of yesterday (the day the demo was made): empty until loans were known then; a Daily order gets each day's.
+      order: { type: 'LoanStockSnapshot', snapshotDate: addDays(today, -1), legalBasis: 'Act on the Positive Credit Register (739/2022): financial stability monitoring', caseReference: 'DEMO-STOCK' },
+    },
+    'OrderData-MonthlyAggregates.json': {
+      targetEnvironment: environment,
+      owner: { idCodeType: 'BusinessId', idCode: AUTHORITY_ID },
+      order: { type: 'MonthlyAggregates', fromMonth: lastFinalMonth.slice(0, 7), toMonth: lastFinalMonth.slice(0, 7), format: 'CSV', legalBasis: 'Statistics Act (280/2004)', caseReference: 'DEMO-STATISTICS' },
     },
     'OrderData-LateReporting.json': {
       targetEnvironment: environment,
@@ -184,6 +199,8 @@ export function demoInstructions(register: Register, url: string): string | unde
     '',
     post('GetDataDelivery', '', 'authority-data-use'),
     post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-PersonLoans.json'),
+    post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-LoanStockSnapshot.json'),
+    post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-MonthlyAggregates.json'),
     post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-LateReporting.json'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,

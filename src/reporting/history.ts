@@ -14,14 +14,19 @@ import type { Database, Queryable } from '../db/database.ts';
 import type { JobKind } from '../jobs/runner.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
 import type { LoanState } from './apply.ts';
+import type { StoredTransaction } from './rules.ts';
 import { unpackContract } from './packed-contract.ts';
 
 type Amount = number | undefined;
 const num = (v: Amount) => (v === undefined ? null : v);
 
-/** The version columns a loan's state gives (the balance from its latest payment is added in SQL). */
-function versionRecord(l: LoanState) {
+/**
+ * The version columns a loan's state gives. `latest` is its latest payment when the caller knows
+ * it (null: it has none); undefined leaves the balance to SQL, which reads the latest payment.
+ */
+function versionRecord(l: LoanState, latest?: StoredTransaction | null) {
   const c = l.contract;
+  const t = latest ?? null;
   const delayed = l.delays.delayedAmounts;
   const delayedCents = delayed.reduce((sum, d) => sum + toScaled(d.delayedInstalment, 2)!, 0n);
   return {
@@ -38,10 +43,11 @@ function versionRecord(l: LoanState) {
     consumer_class: c.consumerCredit.loanConsumerProtectionAct,
     purpose_of_use: c.lumpSumLoan?.purposeOfUse ?? null,
     amount_issued: num(c.lumpSumLoan?.amountIssued ?? c.leasingContract?.transactionPrice),
-    credit_limit: num(c.runningAccountLoan?.creditLimit),
+    // As in GetLoan (loan-view.ts currentBlocks): the latest payment's balance and limit supersede the contract's.
+    credit_limit: num(c.runningAccountLoan ? (t?.creditLimit ?? c.runningAccountLoan.creditLimit) : undefined),
     monthly_instalment: num(c.leasingContract?.monthlyInstalment),
-    balance: num(c.lumpSumLoan?.balance ?? c.runningAccountLoan?.balance),
-    balance_date: c.runningAccountLoan?.balanceDate ?? null,
+    balance: num(t?.balance ?? c.lumpSumLoan?.balance ?? c.runningAccountLoan?.balance),
+    balance_date: t?.balance !== undefined ? t.paymentDate : (c.runningAccountLoan?.balanceDate ?? null),
     delayed_amount: delayed.length > 0 ? scaledToText(delayedCents, 2) : null,
     oldest_due_date: delayed.map((d) => d.originalDueDate).sort()[0] ?? null,
     is_foreclosed: l.delays.isForeclosed,
@@ -59,9 +65,19 @@ const COLUMNS = `loan_id, known_from, lender_id, loan_number_type, loan_number, 
   transferred, consumer_class, purpose_of_use, amount_issued, credit_limit, monthly_instalment, balance, balance_date, delayed_amount,
   oldest_due_date, is_foreclosed, borrowers, guarantors`;
 
+/** The versions of loans whose latest payment was known to the caller (its columns are in the records). */
+function insertKnownVersions(known: string, onConflict: string): string {
+  return `INSERT INTO loan_versions (${COLUMNS})
+  SELECT x.loan_id, ${known}, x.lender_id, x.loan_number_type, x.loan_number, x.loan_type, x.currency_code, x.contract_date, x.status, x.end_date,
+    x.transferred, x.consumer_class, x.purpose_of_use, x.amount_issued, x.credit_limit, x.monthly_instalment, x.balance, x.balance_date,
+    x.delayed_amount, x.oldest_due_date, x.is_foreclosed, x.borrowers, x.guarantors
+  FROM jsonb_to_recordset($1::jsonb) AS ${RECORD}
+  ${onConflict}`;
+}
+
 /**
- * The versions of `loans` as they stand now, known from `known` (SQL): the latest payment's
- * balance (and credit limit) supersede the contract's, as in GetLoan (loan-view.ts currentBlocks).
+ * The versions of `loans` as they stand now, known from `known` (SQL), reading each one's latest
+ * payment: its balance (and credit limit) supersede the contract's, as in versionRecord.
  */
 function insertVersions(known: string, onConflict: string): string {
   return `INSERT INTO loan_versions (${COLUMNS})
@@ -77,18 +93,31 @@ function insertVersions(known: string, onConflict: string): string {
 }
 
 /** A batch (one transaction) changes a loan once in the history: a later half of a bisected batch replaces the earlier's version. */
-const WRITE = insertVersions('now()', `ON CONFLICT (loan_id, known_from) DO UPDATE SET
+const REPLACE = `ON CONFLICT (loan_id, known_from) DO UPDATE SET
   lender_id = EXCLUDED.lender_id, loan_number_type = EXCLUDED.loan_number_type, loan_number = EXCLUDED.loan_number, loan_type = EXCLUDED.loan_type,
   currency_code = EXCLUDED.currency_code, contract_date = EXCLUDED.contract_date, status = EXCLUDED.status, end_date = EXCLUDED.end_date,
   transferred = EXCLUDED.transferred, consumer_class = EXCLUDED.consumer_class, purpose_of_use = EXCLUDED.purpose_of_use,
   amount_issued = EXCLUDED.amount_issued, credit_limit = EXCLUDED.credit_limit, monthly_instalment = EXCLUDED.monthly_instalment,
   balance = EXCLUDED.balance, balance_date = EXCLUDED.balance_date, delayed_amount = EXCLUDED.delayed_amount,
-  oldest_due_date = EXCLUDED.oldest_due_date, is_foreclosed = EXCLUDED.is_foreclosed, borrowers = EXCLUDED.borrowers, guarantors = EXCLUDED.guarantors`);
+  oldest_due_date = EXCLUDED.oldest_due_date, is_foreclosed = EXCLUDED.is_foreclosed, borrowers = EXCLUDED.borrowers, guarantors = EXCLUDED.guarantors`;
+const WRITE = insertVersions('now()', REPLACE);
+const WRITE_KNOWN = insertKnownVersions('now()', REPLACE);
 
-/** Appends the current state of `loans` (each written already, with its id and payments) to the history, in the caller's transaction. */
-export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>): Promise<void> {
-  const records = [...new Set(loans)].map(versionRecord);
-  if (records.length > 0) await tx.query(WRITE, [JSON.stringify(records)]);
+/**
+ * Appends the current state of `loans` (each written already, with its id and payments) to the
+ * history, in the caller's transaction. `latest` gives the latest payment of the loans whose
+ * caller knows it (a new loan's: none; a batch of repayments: usually the one just reported),
+ * which saves reading it back; the others' is read by the statement.
+ */
+export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>, latest: ReadonlyMap<LoanState, StoredTransaction | null> = new Map()): Promise<void> {
+  const known: ReturnType<typeof versionRecord>[] = [];
+  const unknown: ReturnType<typeof versionRecord>[] = [];
+  for (const l of new Set(loans)) {
+    if (latest.has(l)) known.push(versionRecord(l, latest.get(l)));
+    else unknown.push(versionRecord(l));
+  }
+  if (known.length > 0) await tx.query(WRITE_KNOWN, [JSON.stringify(known)]);
+  if (unknown.length > 0) await tx.query(WRITE, [JSON.stringify(unknown)]);
 }
 
 const START_KEY = 'loan_history_start';
@@ -108,15 +137,24 @@ export async function historyStart(db: Queryable): Promise<Date | null> {
 export const endOfFinnishDay = (day: string) => `((${day}) + 1)::timestamp AT TIME ZONE 'Europe/Helsinki'`;
 
 /**
- * Whether the register's knowledge at the end of a Finnish day (SQL date expression) is final
- * (SQL condition): the day has ended, the history is complete (not being backfilled), and no
- * transaction that began before the day's end is still open (it could yet add versions known
- * from before it). Every register process uses one database role, which sees the others'
- * transactions in pg_stat_activity.
+ * Whether the register's knowledge at a moment (SQL timestamptz expression) is final (SQL
+ * condition): the moment has passed, the history is complete (not being backfilled), and no
+ * transaction that began before it is still open (it could yet add versions known from before
+ * it). Every register process uses one database role, which sees the others' transactions in
+ * pg_stat_activity.
  */
-export const KNOWLEDGE_FINAL = (day: string) => `(now() >= ${endOfFinnishDay(day)}
+const knowledgeFinalSql = (moment: string) => `(now() >= ${moment}
   AND NOT EXISTS (SELECT 1 FROM register_settings WHERE key = '${START_KEY}' AND value LIKE 'backfill%')
-  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start < ${endOfFinnishDay(day)}))`;
+  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start < ${moment}))`;
+
+/** Whether the knowledge at the end of a Finnish day (SQL date expression) is final (SQL condition). */
+export const KNOWLEDGE_FINAL = (day: string) => knowledgeFinalSql(endOfFinnishDay(day));
+
+/** Whether the register's knowledge at `moment` is final (the condition above, asked on its own). */
+export async function knowledgeFinal(db: Queryable, moment: Date): Promise<boolean> {
+  const { rows } = await db.query<{ final: boolean }>(`SELECT ${knowledgeFinalSql('$1::timestamptz')} AS final`, [moment.toISOString()]);
+  return rows[0]!.final;
+}
 
 /**
  * The loans' states as the register knew them at `moment` (SQL timestamptz expression): the
@@ -146,7 +184,7 @@ export async function backfillChunk(db: Database): Promise<'idle' | 'done' | 'mo
       [m[1]],
     );
     const states = loans.rows.map((r) => ({ ...r, contract: unpackContract(r.contract) }));
-    if (states.length > 0) await tx.query(insertVersions('now()', 'ON CONFLICT DO NOTHING'), [JSON.stringify(states.map(versionRecord))]);
+    if (states.length > 0) await tx.query(insertVersions('now()', 'ON CONFLICT DO NOTHING'), [JSON.stringify(states.map((s) => versionRecord(s)))]);
     const last = states.at(-1)?.id;
     const finished = states.length < BACKFILL_CHUNK;
     await tx.query(

@@ -21,6 +21,7 @@ import { writeVersions } from './history.ts';
 const BATCH_NAMES = new Map<string, string>();
 for (const op of Object.keys(BATCH_OPERATIONS) as BatchOperation[]) collectSchemaKeys(batchBody(op), BATCH_NAMES);
 import { applyBatch, duplicateReferences, type LoanState, type ReportOutcome } from './apply.ts';
+import type { StoredTransaction } from './rules.ts';
 import { effectiveReportType, type Problem } from './rules.ts';
 import type { BatchOperation } from './schemas.ts';
 
@@ -111,20 +112,25 @@ async function applyReports(tx: Queryable, batch: ClaimedBatch, reports: Report[
     else if (row.status !== 'Cancelled') transferable.set(row.loanNumber, loan);
   }
   const existingPayments = new Set<string>();
+  /** The latest payment date each loan had before this batch (Repayments only). */
+  const latestBefore = new Map<number, string>();
   if (batch.operation === 'Repayments' && loans.size > 0) {
     const ids = [...loans.values()].map((l) => l.id!);
     const p = await tx.query<{ loanId: number; paymentDate: string }>(
       'SELECT loan_id AS "loanId", payment_date AS "paymentDate" FROM payments WHERE loan_id = ANY($1::bigint[])',
       [ids],
     );
-    for (const r of p.rows) existingPayments.add(`${r.loanId}|${r.paymentDate}`);
+    for (const r of p.rows) {
+      existingPayments.add(`${r.loanId}|${r.paymentDate}`);
+      if (r.paymentDate > (latestBefore.get(r.loanId) ?? '')) latestBefore.set(r.loanId, r.paymentDate);
+    }
   }
 
   const result = applyBatch(
     { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments, ...(duplicates ? { duplicateReferences: duplicates } : {}) },
     { environment: opts.environment, lenderBusinessId: batch.idCode, today: finnishDate(batch.receivedAt) },
   );
-  await writeChanges(tx, result);
+  await writeChanges(tx, result, batch.operation === 'Repayments' ? latestPayments(result, latestBefore) : new Map());
   return result.outcomes;
 }
 
@@ -291,7 +297,32 @@ function loanRecords(loans: LoanState[]): string {
 const LOAN_RECORD = `x(id bigint, lender_id bigint, loan_number_type text, loan_number text, loan_type text, currency_code text,
   contract_date date, status text, end_date date, transferred boolean, contract bytea, delays jsonb)`;
 
-async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>): Promise<void> {
+/**
+ * The latest payment of each loan a batch of repayments touched, where the batch itself tells
+ * it: the latest date is one the batch reported (not an older one it removed, nor a later one
+ * already stored, whose content the processor did not read). The others are read back by the
+ * history's statement.
+ */
+function latestPayments(result: ReturnType<typeof applyBatch>, latestBefore: ReadonlyMap<number, string>): Map<LoanState, StoredTransaction | null> {
+  const byLoan = new Map<LoanState, Map<string, StoredTransaction | null>>();
+  for (const p of result.payments) {
+    let dates = byLoan.get(p.loan);
+    if (!dates) byLoan.set(p.loan, (dates = new Map()));
+    dates.set(p.paymentDate, p.data);
+  }
+  const known = new Map<LoanState, StoredTransaction | null>();
+  for (const [loan, dates] of byLoan) {
+    const before = latestBefore.get(loan.id!);
+    if (before !== undefined && dates.get(before) === null) continue; // the stored latest was removed: the one before it is not known here
+    let latest: [string, StoredTransaction] | undefined;
+    for (const [date, data] of dates) if (data && (!latest || date > latest[0])) latest = [date, data];
+    if (latest && (before === undefined || latest[0] >= before)) known.set(loan, latest[1]);
+    else if (!latest && before === undefined) known.set(loan, null);
+  }
+  return known;
+}
+
+async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>, latest: ReadonlyMap<LoanState, StoredTransaction | null>): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);
   const updated = result.changed.filter((l) => l.id !== undefined);
   if (created.length > 0) {
@@ -352,7 +383,10 @@ async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>
     }
   }
   // The loans' new states, known from this transaction on: the history snapshots are read from.
-  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)]);
+  // A loan added by this batch has no payment yet.
+  const latestOfNew = new Map(latest);
+  for (const l of created) latestOfNew.set(l, null);
+  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)], latestOfNew);
 }
 
 /** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */

@@ -65,9 +65,23 @@ test('the demo is one operator change: its organisations, permissions and certif
       const content = await authority.post('/GetDataDelivery', { ...example('GetDataDelivery.json'), deliveryId: deliveries[0]!.deliveryId, page: 1 });
       assert.equal(content.status, 200, content.text);
       assert.match(content.text, new RegExp(`"personIdCode":"${DEMO_PERSON}"`));
-      for (const name of ['OrderData-PersonLoans.json', 'OrderData-LateReporting.json']) {
-        const res = await authority.post('/OrderData', example(name));
+      for (const name of ['OrderData-PersonLoans.json', 'OrderData-LoanStockSnapshot.json', 'OrderData-MonthlyAggregates.json', 'OrderData-LateReporting.json']) {
+        const res = await authority.post<{ orderId: string }>('/OrderData', example(name));
         assert.equal(res.status, 200, `${name}: ${res.text}`);
+        if (name === 'OrderData-LateReporting.json') continue; // recurring: its first delivery comes when the month has ended
+        // Each one-off example is produced: Ready, its content downloadable.
+        const ask = { ...example('GetDataDelivery.json'), orderId: res.body.orderId };
+        let status = '';
+        let id = '';
+        for (let i = 0; i < 400 && status !== 'Ready'; i++) {
+          const d = await authority.post<{ deliveries: { deliveryId: string; status: string }[] }>('/GetDataDelivery', ask);
+          [status, id] = [d.body.deliveries[0]?.status ?? '', d.body.deliveries[0]?.deliveryId ?? ''];
+          if (status !== 'Ready') await new Promise((r) => setTimeout(r, 25));
+        }
+        assert.equal(status, 'Ready', name);
+        const page = await authority.post('/GetDataDelivery', { ...ask, deliveryId: id, page: 1 });
+        assert.equal(page.status, 200, `${name}: ${page.text}`);
+        if (name === 'OrderData-MonthlyAggregates.json') assert.match(page.text, /^month,loanType,/);
       }
     } finally {
       authority.close();

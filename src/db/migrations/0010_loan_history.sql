@@ -34,10 +34,12 @@ CREATE TABLE loan_versions (
   PRIMARY KEY (loan_id, known_from)
 );
 
--- From when the history is complete: loans that existed before this migration get their first
--- version from a background backfill (history.ts); until it ends, no snapshot can be made.
+-- From when the history is complete. A register without loans knew none before: its history is
+-- complete from the register's first date on. Loans that existed before this migration get their
+-- first version from a background backfill (history.ts); until it ends, no snapshot can be made,
+-- and then the history is complete from the backfill's end.
 INSERT INTO register_settings (key, value)
-SELECT 'loan_history_start', CASE WHEN EXISTS (SELECT 1 FROM loans) THEN 'backfill from 0' ELSE to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END;
+SELECT 'loan_history_start', CASE WHEN EXISTS (SELECT 1 FROM loans) THEN 'backfill from 0' ELSE '1900-01-01T00:00:00.000000Z' END;
 
 -- A delivery read from the register's knowledge at the end of a Finnish day (orders.ts
 -- knowledgeDay) is produced only once that knowledge is final (history.ts knowledgeSettled).
