@@ -48,7 +48,8 @@ function versionRecord(l: LoanState, latest?: StoredTransaction | null) {
     monthly_instalment: num(c.leasingContract?.monthlyInstalment),
     balance: num(t?.balance ?? c.lumpSumLoan?.balance ?? c.runningAccountLoan?.balance),
     balance_date: t?.balance !== undefined ? t.paymentDate : (c.runningAccountLoan?.balanceDate ?? null),
-    delayed_amount: delayed.length > 0 ? scaledToText(delayedCents, 2) : null,
+    // Written like the reported amounts (0.3, not 0.30): exact either way.
+    delayed_amount: delayed.length > 0 ? scaledToText(delayedCents, 2).replace(/\.?0+$/, '') : null,
     oldest_due_date: delayed.map((d) => d.originalDueDate).sort()[0] ?? null,
     is_foreclosed: l.delays.isForeclosed,
     borrowers: c.borrowers.map((b) => b.idCode),
@@ -141,11 +142,13 @@ export const endOfFinnishDay = (day: string) => `((${day}) + 1)::timestamp AT TI
  * condition): the moment has passed, the history is complete (not being backfilled), and no
  * transaction that began before it is still open (it could yet add versions known from before
  * it). Every register process uses one database role, which sees the others' transactions in
- * pg_stat_activity.
+ * pg_stat_activity; other roles' sessions and the server's own workers (autovacuum, which may
+ * hold a transaction for long on a national table) cannot write loan versions and are not waited for.
  */
 const knowledgeFinalSql = (moment: string) => `(now() >= ${moment}
   AND NOT EXISTS (SELECT 1 FROM register_settings WHERE key = '${START_KEY}' AND value LIKE 'backfill%')
-  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start < ${moment}))`;
+  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND usename = current_user
+    AND pid <> pg_backend_pid() AND xact_start < ${moment}))`;
 
 /** Whether the knowledge at the end of a Finnish day (SQL date expression) is final (SQL condition). */
 export const KNOWLEDGE_FINAL = (day: string) => knowledgeFinalSql(endOfFinnishDay(day));

@@ -209,7 +209,6 @@ async function uploadAll(outDir: string): Promise<number> {
 /** Places an order as the authority, waits for its delivery and downloads every page of it. */
 async function orderAndDownload(order: Record<string, unknown>): Promise<string> {
   const { client, ref } = authority;
-  const t0 = performance.now();
   const placed = await client.post<{ orderId: string }>('/OrderData', { targetEnvironment: 'Test', owner: ownerOf(ref), order });
   assert.equal(placed.status, 200, placed.text);
   const orderId = placed.body.orderId;
@@ -225,12 +224,11 @@ async function orderAndDownload(order: Record<string, unknown>): Promise<string>
       await new Promise((r) => setTimeout(r, 25));
     }
   }
-  console.error("TIMING produced", (performance.now() - t0).toFixed(0));
   assert.ok(delivery, `order ${orderId}: delivery not produced`);
   assert.equal(delivery.status, 'Ready');
   let content = '';
   for (let page = 1; page <= Math.max(1, delivery.pageCount ?? 0); page++) {
-    const res = await client.post('/GetDataDelivery', { targetEnvironment: 'Test', owner: ownerOf(ref), orderId, deliveryId: delivery.deliveryId, page });
+    const res: { status: number; text: string } = await client.post('/GetDataDelivery', { targetEnvironment: 'Test', owner: ownerOf(ref), orderId, deliveryId: delivery.deliveryId, page });
     assert.equal(res.status, 200, res.text.slice(0, 500));
     content += res.text;
   }
@@ -242,12 +240,9 @@ before(async () => {
   reg = await startTestRegister();
   dir = mkdtempSync(join(tmpdir(), 'pcr-agg-figures-'));
   const generated = await generate({ persons: PERSONS, seed: SEED, lenders: 2, outDir: join(dir, 'data'), today: generatedFor, splitByLender: true });
-  console.error("TIMING generated", performance.now().toFixed(0));
   expected = expectedGroups(generated.outDir);
   assert.equal(await uploadAll(generated.outDir), generated.loans, 'every generated loan is in the register');
-  console.error("TIMING uploaded", performance.now().toFixed(0));
   await ageHistory(reg.register.db, AGE_DAYS);
-  console.error("TIMING aged", performance.now().toFixed(0));
   const ref = await reg.organisation({ roles: ['authority'] });
   const granted = await reg.cli(['permission', 'grant', '--business-id', ref.idCode, '--permission', 'authority', '--scope', 'all',
     '--orders', 'MonthlyAggregates,LoanStockSnapshot', '--identity-codes', 'codes']);
