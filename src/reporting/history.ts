@@ -101,24 +101,27 @@ const REPLACE = `ON CONFLICT (loan_id, known_from) DO UPDATE SET
   amount_issued = EXCLUDED.amount_issued, credit_limit = EXCLUDED.credit_limit, monthly_instalment = EXCLUDED.monthly_instalment,
   balance = EXCLUDED.balance, balance_date = EXCLUDED.balance_date, delayed_amount = EXCLUDED.delayed_amount,
   oldest_due_date = EXCLUDED.oldest_due_date, is_foreclosed = EXCLUDED.is_foreclosed, borrowers = EXCLUDED.borrowers, guarantors = EXCLUDED.guarantors`;
-const WRITE = insertVersions('now()', REPLACE);
-const WRITE_KNOWN = insertKnownVersions('now()', REPLACE);
+const WRITE = { add: insertVersions('now()', ''), replace: insertVersions('now()', REPLACE) };
+const WRITE_KNOWN = { add: insertKnownVersions('now()', ''), replace: insertKnownVersions('now()', REPLACE) };
 
 /**
  * Appends the current state of `loans` (each written already, with its id and payments) to the
  * history, in the caller's transaction. `latest` gives the latest payment of the loans whose
  * caller knows it (a new loan's: none; a batch of repayments: usually the one just reported),
- * which saves reading it back; the others' is read by the statement.
+ * which saves reading it back; the others' is read by the statement. `replace`: this transaction
+ * may have written versions of the same loans already (a batch applied in parts, processor.ts
+ * applyBisecting); a plain insert otherwise, which costs less than one that checks.
  */
-export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>, latest: ReadonlyMap<LoanState, StoredTransaction | null> = new Map()): Promise<void> {
+export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>, latest: ReadonlyMap<LoanState, StoredTransaction | null> = new Map(), replace = false): Promise<void> {
   const known: ReturnType<typeof versionRecord>[] = [];
   const unknown: ReturnType<typeof versionRecord>[] = [];
   for (const l of new Set(loans)) {
     if (latest.has(l)) known.push(versionRecord(l, latest.get(l)));
     else unknown.push(versionRecord(l));
   }
-  if (known.length > 0) await tx.query(WRITE_KNOWN, [JSON.stringify(known)]);
-  if (unknown.length > 0) await tx.query(WRITE, [JSON.stringify(unknown)]);
+  const mode = replace ? 'replace' : 'add';
+  if (known.length > 0) await tx.query(WRITE_KNOWN[mode], [JSON.stringify(known)]);
+  if (unknown.length > 0) await tx.query(WRITE[mode], [JSON.stringify(unknown)]);
 }
 
 const START_KEY = 'loan_history_start';

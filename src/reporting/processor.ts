@@ -130,7 +130,8 @@ async function applyReports(tx: Queryable, batch: ClaimedBatch, reports: Report[
     { operation: batch.operation, lenderId: batch.organisationId, reports, loans, transferable, existingPayments, ...(duplicates ? { duplicateReferences: duplicates } : {}) },
     { environment: opts.environment, lenderBusinessId: batch.idCode, today: finnishDate(batch.receivedAt) },
   );
-  await writeChanges(tx, result, batch.operation === 'Repayments' ? latestPayments(result, latestBefore) : new Map());
+  // Applied in parts (duplicates given: applyBisecting), a loan may be written by more than one part.
+  await writeChanges(tx, result, batch.operation === 'Repayments' ? latestPayments(result, latestBefore) : new Map(), duplicates !== undefined);
   return result.outcomes;
 }
 
@@ -322,7 +323,7 @@ function latestPayments(result: ReturnType<typeof applyBatch>, latestBefore: Rea
   return known;
 }
 
-async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>, latest: ReadonlyMap<LoanState, StoredTransaction | null>): Promise<void> {
+async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>, latest: ReadonlyMap<LoanState, StoredTransaction | null>, inParts: boolean): Promise<void> {
   const created = result.changed.filter((l) => l.id === undefined);
   const updated = result.changed.filter((l) => l.id !== undefined);
   if (created.length > 0) {
@@ -386,7 +387,7 @@ async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>
   // A loan added by this batch has no payment yet.
   const latestOfNew = new Map(latest);
   for (const l of created) latestOfNew.set(l, null);
-  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)], latestOfNew);
+  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)], latestOfNew, inParts);
 }
 
 /** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */

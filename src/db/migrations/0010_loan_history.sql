@@ -5,7 +5,9 @@
 -- transaction, so a past day's snapshot cannot change (src/reporting/history.ts).
 -- Unpacked, unlike loans.contract: the database itself aggregates and writes deliveries from it.
 CREATE TABLE loan_versions (
-  loan_id             bigint NOT NULL REFERENCES loans(id) ON DELETE CASCADE,
+  -- No foreign key: its check per row was a tenth of a batch of repayments' time; versions go
+  -- with their loan by erasure (retention), which deletes both.
+  loan_id             bigint NOT NULL,
   known_from          timestamptz NOT NULL,
   lender_id           bigint NOT NULL,
   loan_number_type    text NOT NULL,
