@@ -1,8 +1,9 @@
 /** Shared pieces of the benchmarks: a PostgreSQL cluster, a register server process, a lender with certificates. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { HttpsJsonClient, type TlsIdentity } from '../src/common/https-client.ts';
 // @ts-expect-error plain ES module without types
 import { startCluster } from '../scripts/pg-cluster.mjs';
@@ -78,3 +79,84 @@ export async function waitFinished(client: HttpsJsonClient, owner: object, refer
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const result = await fn();
+  console.log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** The lender of the national data set whose certificates the benchmarks use (its identities are in the load record). */
+export const BANK = '1234567-1';
+export type Identities = Awaited<ReturnType<typeof lender>>;
+
+/**
+ * BENCH_KEEP_DATA=dir holds a loaded register: dir/pg (the PostgreSQL cluster), dir/ca (the
+ * register's CA) and dir/loaded.json (the load record: persons, the lender's identities, the
+ * load figures), written last. A kept directory without its load record holds an interrupted
+ * load: it is removed, to be loaded afresh. Call before starting the cluster in dir/pg.
+ */
+export function forgetInterruptedLoad(keep: string | undefined): void {
+  if (keep && !existsSync(join(keep, 'loaded.json'))) rmSync(keep, { recursive: true, force: true });
+}
+
+/**
+ * The national data set (synthetic, `persons` persons) in the register at `databaseUrl`: loaded
+ * through the register's own bulk paths (pcr generate → pcr upload per lender → pcr income
+ * import), or with `keep`, reused from the load recorded there (same `persons`, or an error).
+ */
+export async function nationalData(opts: { persons: number; databaseUrl: string; caDir: string; work: string; keep?: string | undefined }): Promise<{ ids: Identities; summary: string; reused: boolean }> {
+  const { persons, databaseUrl, caDir, work, keep } = opts;
+  type Loaded = { persons: number; ids: Identities; summary: string };
+  const loadedFile = keep ? join(keep, 'loaded.json') : undefined;
+  const kept = loadedFile && existsSync(loadedFile) ? (JSON.parse(readFileSync(loadedFile, 'utf8')) as Loaded) : undefined;
+  if (kept && kept.persons !== persons) throw new Error(`${keep} holds ${kept.persons} persons, not BENCH_PERSONS=${persons}`);
+  if (kept) {
+    console.log(`# reusing the register loaded in ${keep}\n${kept.summary}`);
+    return { ids: kept.ids, summary: kept.summary, reused: true };
+  }
+  console.log('# loading');
+  const gen = join(work, 'generated');
+  const loadStart = performance.now();
+  const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(persons), '--seed', '1', '--out', gen, '--split-by-lender', '--json'])) as { loans: number; repayments: number; incomeMonths: number });
+  console.log(`    ${fmt(generated.loans)} loans, ${fmt(generated.repayments)} repayments, ${fmt(generated.incomeMonths)} income months`);
+  const db = ['--database-url', databaseUrl, '--ca-dir', caDir];
+  await run(['org', 'list', ...db]);
+  const ids = await lender(databaseUrl, caDir, BANK, 'Bench Bank');
+  const server = await serve(databaseUrl, caDir);
+  try {
+    const orgs = JSON.parse(readFileSync(join(gen, 'organisations.json'), 'utf8')) as { businessId: string; name: string; roles: string[] }[];
+    await timed('upload loans, repayments and delays (pcr upload per lender)', async () => {
+      for (const org of orgs) {
+        await run(['org', 'add', ...db, '--business-id', org.businessId, '--name', org.name, '--roles', org.roles.join(',')]);
+        await run(['permission', 'grant', ...db, '--business-id', org.businessId, '--permission', 'reporting']);
+        const certDir = join(work, `cert-${org.businessId}`);
+        await run(['cert', 'issue', ...db, '--business-id', org.businessId, '--usage', 'reporting', '--out', certDir]);
+        for (const [operation, kind] of [['AddLoans', 'loans'], ['Repayments', 'repayments'], ['DelayedRepayments', 'delayedRepayments']] as const) {
+          const file = `${kind}.${org.businessId}.ndjson`;
+          if (!existsSync(join(gen, file))) continue;
+          const out = JSON.parse(await run(['upload', '--url', server.url, '--cert-dir', certDir, '--operation', operation, '--file', join(gen, file), '--json', '--rejected', join(work, `${org.businessId}-${operation}.rejected`)])) as { rejectedReports: number };
+          if (out.rejectedReports > 0) throw new Error(`${org.businessId} ${operation}: ${out.rejectedReports} rejected`);
+        }
+      }
+    });
+    await timed('import income (pcr income import)', () => run(['income', 'import', ...db, '--file', join(gen, 'income.ndjson'), '--json']));
+  } finally {
+    await server.stop();
+  }
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('VACUUM ANALYZE');
+  const size = await client.query<{ size: string; loans: string; income: string }>(
+    `SELECT pg_size_pretty(pg_database_size(current_database())) AS size, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM income_months) AS income`);
+  await client.end();
+  const summary = `  loaded in ${(loadSeconds / 60).toFixed(1)} min: ${fmt(Number(size.rows[0]!.loans))} loans, ${fmt(Number(size.rows[0]!.income))} income months, database ${size.rows[0]!.size}`;
+  console.log(summary);
+  if (loadedFile) {
+    mkdirSync(keep!, { recursive: true });
+    writeFileSync(loadedFile, JSON.stringify({ persons, ids, summary }));
+  }
+  return { ids, summary, reused: false };
+}

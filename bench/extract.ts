@@ -14,13 +14,13 @@
  * BENCH_PERSONS measures again without loading: national-scale data loads in ~45 minutes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { HttpsJsonClient, type TlsIdentity } from '../src/common/https-client.ts';
 import { syntheticPerson } from '../src/generate/generator.ts';
-import { cluster, fmt, lender, run, serve } from './common.ts';
+import { BANK, cluster, fmt, forgetInterruptedLoad, type Identities, nationalData, serve } from './common.ts';
 import { LoadConnection } from './load-connection.ts';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 200_000);
@@ -28,7 +28,6 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 /** Extracts sent before the measured ones on the same connections (JIT, connection pools). */
 const WARM_UP = Math.min(2000, REQUESTS);
-const BANK = '1234567-1';
 /**
  * PostgreSQL's own cache is sized to hold what an extract reads, as the README advises for a
  * register's database server: two thirds of this machine's memory (BENCH_SHARED_BUFFERS sets
@@ -36,13 +35,6 @@ const BANK = '1234567-1';
  * prewarms into it.
  */
 const SHARED_BUFFERS = process.env.BENCH_SHARED_BUFFERS || `${Math.floor((totalmem() * 2) / 3 / 2 ** 30)}GB`;
-
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  const result = await fn();
-  console.log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return result;
-}
 
 /**
  * Reserves the huge pages PostgreSQL's shared memory needs, as the README advises for a
@@ -198,8 +190,7 @@ async function walStats(url: string) {
 async function main() {
   console.log(`# extract benchmark: ${fmt(PERSONS)} persons, ${fmt(REQUESTS)} extracts at concurrency ${CONCURRENCY}, PostgreSQL (shared_buffers ${SHARED_BUFFERS}), mutual TLS, 2 cores`);
   const keep = process.env.BENCH_KEEP_DATA;
-  // A kept directory without its load record holds an interrupted load: start it afresh.
-  if (keep && !existsSync(join(keep, 'loaded.json'))) rmSync(keep, { recursive: true, force: true });
+  forgetInterruptedLoad(keep);
   const hugePages = reserveHugePages(SHARED_BUFFERS);
   const pgc = await cluster(keep ? join(keep, 'pg') : undefined, { shared_buffers: SHARED_BUFFERS, huge_pages: hugePages.reserved ? 'on' : 'off' }).catch((err: unknown) => {
     hugePages.release();
@@ -208,16 +199,10 @@ async function main() {
   console.log(`  huge pages: ${hugePages.note}`);
   const work = mkdtempSync(join(tmpdir(), 'pcr-bench-extract-'));
   const caDir = keep ? join(keep, 'ca') : join(work, 'ca');
-  const gen = join(work, 'generated');
-  const loadedFile = keep ? join(keep, 'loaded.json') : undefined;
   let server: Awaited<ReturnType<typeof serve>> | undefined;
   let fixed: ReturnType<typeof spawn> | undefined;
   try {
-    type Loaded = { persons: number; ids: Awaited<ReturnType<typeof lender>>; summary: string };
-    const kept = loadedFile && existsSync(loadedFile) ? (JSON.parse(readFileSync(loadedFile, 'utf8')) as Loaded) : undefined;
-    if (kept && kept.persons !== PERSONS) throw new Error(`${keep} holds ${kept.persons} persons, not BENCH_PERSONS=${PERSONS}`);
-    const { ids, summary } = kept ?? (await loadRegister());
-    if (kept) console.log(`# reusing the register loaded in ${keep}\n${summary}`);
+    const { ids } = await nationalData({ persons: PERSONS, databaseUrl: pgc.url, caDir, work, keep });
     await measure(ids);
   } finally {
     await server?.stop();
@@ -230,51 +215,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
 
-  async function loadRegister() {
-    console.log('# loading');
-    const loadStart = performance.now();
-    const generated = await timed('generate', async () => JSON.parse(await run(['generate', '--persons', String(PERSONS), '--seed', '1', '--out', gen, '--split-by-lender', '--json'])) as { loans: number; repayments: number; incomeMonths: number });
-    console.log(`    ${fmt(generated.loans)} loans, ${fmt(generated.repayments)} repayments, ${fmt(generated.incomeMonths)} income months`);
-    const db = ['--database-url', pgc.url, '--ca-dir', caDir];
-    await run(['org', 'list', ...db]);
-    const ids = await lender(pgc.url, caDir, BANK, 'Bench Bank');
-    server = await serve(pgc.url, caDir);
-    const orgs = JSON.parse(readFileSync(join(gen, 'organisations.json'), 'utf8')) as { businessId: string; name: string; roles: string[] }[];
-    const url = server.url;
-    await timed('upload loans, repayments and delays (pcr upload per lender)', async () => {
-      for (const org of orgs) {
-        await run(['org', 'add', ...db, '--business-id', org.businessId, '--name', org.name, '--roles', org.roles.join(',')]);
-        await run(['permission', 'grant', ...db, '--business-id', org.businessId, '--permission', 'reporting']);
-        const certDir = join(work, `cert-${org.businessId}`);
-        await run(['cert', 'issue', ...db, '--business-id', org.businessId, '--usage', 'reporting', '--out', certDir]);
-        for (const [operation, kind] of [['AddLoans', 'loans'], ['Repayments', 'repayments'], ['DelayedRepayments', 'delayedRepayments']] as const) {
-          const file = `${kind}.${org.businessId}.ndjson`;
-          if (!existsSync(join(gen, file))) continue;
-          const out = JSON.parse(await run(['upload', '--url', url, '--cert-dir', certDir, '--operation', operation, '--file', join(gen, file), '--json', '--rejected', join(work, `${org.businessId}-${operation}.rejected`)])) as { rejectedReports: number };
-          if (out.rejectedReports > 0) throw new Error(`${org.businessId} ${operation}: ${out.rejectedReports} rejected`);
-        }
-      }
-    });
-    await timed('import income (pcr income import)', () => run(['income', 'import', ...db, '--file', join(gen, 'income.ndjson'), '--json']));
-    const loadSeconds = (performance.now() - loadStart) / 1000;
-    const client = new pg.Client({ connectionString: pgc.url });
-    await client.connect();
-    await client.query('VACUUM ANALYZE');
-    const size = await client.query<{ size: string; loans: string; income: string }>(
-      `SELECT pg_size_pretty(pg_database_size(current_database())) AS size, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM income_months) AS income`);
-    await client.end();
-    const summary = `  loaded in ${(loadSeconds / 60).toFixed(1)} min: ${fmt(Number(size.rows[0]!.loans))} loans, ${fmt(Number(size.rows[0]!.income))} income months, database ${size.rows[0]!.size}`;
-    console.log(summary);
-    await server.stop();
-    server = undefined;
-    if (loadedFile) {
-      mkdirSync(keep!, { recursive: true });
-      writeFileSync(loadedFile, JSON.stringify({ persons: PERSONS, ids, summary }));
-    }
-    return { ids, summary };
-  }
-
-  async function measure(ids: Awaited<ReturnType<typeof lender>>) {
+  async function measure(ids: Identities) {
     /** A warm-up, then the measured run, on fresh connections to the server at `url`. */
     const measureAt = async (url: string) => {
       const connections = await senders(url, ids['data-use'], CONCURRENCY);

@@ -10,6 +10,7 @@ const BENCHMARKS = {
   reporting: 'reports/second end to end (HTTPS → 202 → FinishedSuccess) for AddLoans and Repayments; BENCH_LOANS sets the size',
   extract: 'extracts/second and p50/p99 over mutual TLS on synthetic national data; BENCH_PERSONS, BENCH_REQUESTS, BENCH_CONCURRENCY',
   crash: 'kill -9 of the register under reporting load, restart: batches acknowledged / lost / applied twice; BENCH_CYCLES (20)',
+  snapshot: 'an authority\'s national LoanStockSnapshot of yesterday over mutual TLS: order → Ready → every page, loans/s, register RSS vs COPY; BENCH_PERSONS, BENCH_KEEP_DATA',
   'ban-feed': 'a credit information company catching up: GetVoluntaryBanChanges changes/s, first/last page, register RSS vs COPY; BENCH_BAN_PERSONS, BENCH_BAN_CHANGES, BENCH_LIMIT',
 };
 

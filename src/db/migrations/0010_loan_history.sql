@@ -32,9 +32,11 @@ CREATE TABLE loan_versions (
   oldest_due_date     date,
   is_foreclosed       boolean NOT NULL,
   borrowers           text[] NOT NULL,
-  guarantors          text[] NOT NULL,
-  PRIMARY KEY (loan_id, known_from)
+  guarantors          text[] NOT NULL
 );
+-- Each loan's versions newest first: the latest known before a moment is the first one the index
+-- gives after it, and a whole snapshot reads the index in order without sorting (history.ts KNOWN_AT).
+CREATE UNIQUE INDEX loan_versions_key ON loan_versions (loan_id, known_from DESC);
 
 -- From when the history is complete. A register without loans knew none before: its history is
 -- complete from the register's first date on. Loans that existed before this migration get their
@@ -46,3 +48,7 @@ SELECT 'loan_history_start', CASE WHEN EXISTS (SELECT 1 FROM loans) THEN 'backfi
 -- A delivery read from the register's knowledge at the end of a Finnish day (orders.ts
 -- knowledgeDay) is produced only once that knowledge is final (history.ts knowledgeSettled).
 ALTER TABLE data_deliveries ADD COLUMN knowledge_day date;
+
+-- A national snapshot writes 12.5 M lines: the foreign key's check per line was a fifth of its
+-- production. Lines are written by their delivery's producer and deleted with its expiry (store.ts).
+ALTER TABLE data_delivery_lines DROP CONSTRAINT data_delivery_lines_delivery_id_fkey;
