@@ -20,6 +20,21 @@ import { unpackContract } from './packed-contract.ts';
 type Amount = number | undefined;
 const num = (v: Amount) => (v === undefined ? null : v);
 
+/** The columns a loan row and its versions share, named as in SQL (for jsonb_to_recordset). */
+export function loanColumns(l: LoanState) {
+  return {
+    lender_id: l.lenderId,
+    loan_number_type: l.loanNumberType,
+    loan_number: l.loanNumber,
+    loan_type: l.loanType,
+    currency_code: l.currencyCode,
+    contract_date: l.contractDate,
+    status: l.status,
+    end_date: l.endDate,
+    transferred: l.transferredToAnotherLender,
+  };
+}
+
 /**
  * The version columns a loan's state gives. `latest` is its latest payment when the caller knows
  * it (null: it has none); undefined leaves the balance to SQL, which reads the latest payment.
@@ -31,15 +46,7 @@ function versionRecord(l: LoanState, latest?: StoredTransaction | null) {
   const delayedCents = delayed.reduce((sum, d) => sum + toScaled(d.delayedInstalment, 2)!, 0n);
   return {
     loan_id: l.id!,
-    lender_id: l.lenderId,
-    loan_number_type: l.loanNumberType,
-    loan_number: l.loanNumber,
-    loan_type: l.loanType,
-    currency_code: l.currencyCode,
-    contract_date: l.contractDate,
-    status: l.status,
-    end_date: l.endDate,
-    transferred: l.transferredToAnotherLender,
+    ...loanColumns(l),
     consumer_class: c.consumerCredit.loanConsumerProtectionAct,
     purpose_of_use: c.lumpSumLoan?.purposeOfUse ?? null,
     amount_issued: num(c.lumpSumLoan?.amountIssued ?? c.leasingContract?.transactionPrice),

@@ -15,7 +15,7 @@ import { RegisterError, type ErrorResponse } from '../common/errors.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 import { packContractHex, unpackContract } from './packed-contract.ts';
-import { writeVersions } from './history.ts';
+import { loanColumns, writeVersions } from './history.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
 const BATCH_NAMES = new Map<string, string>();
@@ -280,15 +280,7 @@ function loanRecords(loans: LoanState[]): string {
   return JSON.stringify(
     loans.map((l) => ({
       id: l.id ?? null,
-      lender_id: l.lenderId,
-      loan_number_type: l.loanNumberType,
-      loan_number: l.loanNumber,
-      loan_type: l.loanType,
-      currency_code: l.currencyCode,
-      contract_date: l.contractDate,
-      status: l.status,
-      end_date: l.endDate,
-      transferred: l.transferredToAnotherLender,
+      ...loanColumns(l),
       contract: packContractHex(l.contract),
       delays: l.delays,
     })),
