@@ -18,7 +18,7 @@
  * loaded data by a day** before measuring (every loan_versions.known_from and the
  * loan_history_start setting one day earlier), so that the end of yesterday sees the whole
  * stock. A kept data set is aged once (dir/aged.json records it). The snapshot's content is
- * removed afterwards (data_delivery_lines emptied, the delivery Expired), so that a kept data
+ * removed afterwards (data_delivery_pages emptied, the delivery Expired), so that a kept data
  * set does not grow by a national snapshot every run.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -33,7 +33,8 @@ import { finnishDate } from '../src/common/dates.ts';
 import { makeBusinessId } from '../src/identity/business-id.ts';
 import { authorityScope } from '../src/access/authority-scope.ts';
 import { addDays, type OrderParameters } from '../src/authority/orders.ts';
-import { produceLoanStockSnapshot } from '../src/authority/snapshot.ts';
+import { snapshotPageSql } from '../src/authority/snapshot.ts';
+import { PAGE_LINES } from '../src/authority/pages.ts';
 import type { Queryable, QueryResult } from '../src/db/database.ts';
 import { endOfFinnishDay, KNOWN_AT } from '../src/reporting/history.ts';
 import { cluster, fmt, forgetInterruptedLoad, nationalData, PG_SETTINGS, run, serve } from './common.ts';
@@ -153,9 +154,8 @@ async function copyBaseline(client: pg.Client, day: string): Promise<{ rows: num
 }
 
 /**
- * BENCH_EXPLAIN=1: the production's INSERT … SELECT (src/authority/snapshot.ts, called as the
- * job calls it) once more under EXPLAIN (ANALYZE, BUFFERS), rolled back: where its time goes.
- * Costs another production's time.
+ * BENCH_EXPLAIN=1: the statement that writes one page (src/authority/snapshot.ts), for the
+ * middle page, once more under EXPLAIN (ANALYZE, BUFFERS), rolled back: where its time goes.
  */
 async function explainProduction(client: pg.Client, deliveryId: string): Promise<void> {
   const { rows } = await client.query<{ organisationId: number; parameters: OrderParameters; scope: Record<string, unknown>; start: string; end: string }>(
@@ -163,18 +163,18 @@ async function explainProduction(client: pg.Client, deliveryId: string): Promise
      FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id JOIN data_permissions p ON p.organisation_id = o.organisation_id AND p.permission = 'authority'
      WHERE d.id = $1`, [deliveryId]);
   const d = rows[0]!;
-  const explaining: Queryable = {
-    query: async <T,>(sql: string, params?: unknown[]) => {
-      if (!sql.trimStart().startsWith('INSERT INTO data_delivery_lines')) return client.query(sql, params) as never as QueryResult<T>;
-      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
-      console.log(`# EXPLAIN (ANALYZE, BUFFERS) of the production's INSERT … SELECT (rolled back)\n${plan.rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
-      return { rows: [], rowCount: 0 } as never as QueryResult<T>;
-    },
+  const tx: Queryable = {
+    query: async <T,>(sql: string, params?: unknown[]) => client.query(sql, params) as never as QueryResult<T>,
     exec: async (sql: string) => void (await client.query(sql)),
+    queryUtf8: () => Promise.reject(new Error('not used')),
   };
+  const { sql, params } = await snapshotPageSql(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope: authorityScope(d.scope), parameters: d.parameters });
+  const last = Number((await client.query<{ last: string }>('SELECT max(loan_id) AS last FROM loan_versions')).rows[0]!.last);
+  const k = Math.floor(last / PAGE_LINES / 2);
   await client.query('BEGIN');
   try {
-    await produceLoanStockSnapshot(explaining, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope: authorityScope(d.scope), parameters: d.parameters });
+    const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [...params, -1, k * PAGE_LINES + 1, (k + 1) * PAGE_LINES + 1]);
+    console.log(`# EXPLAIN (ANALYZE, BUFFERS) of the statement writing page ${k + 1} (rolled back)\n${plan.rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
   } finally {
     await client.query('ROLLBACK');
   }
@@ -260,12 +260,12 @@ async function main() {
     const shaOk = sha === headerSha && sha === delivery.contentSha256;
     const countOk = lines === rows;
 
-    const sizeLines = (await client.query<{ b: string }>(`SELECT pg_total_relation_size('data_delivery_lines') AS b`)).rows[0]!.b;
+    const sizePages = (await client.query<{ b: string }>(`SELECT pg_total_relation_size('data_delivery_pages') AS b`)).rows[0]!.b;
     const total = t2 - t0;
     const perSecond = rows / (total / 1000);
     console.log(`  order → Ready (production, ${polls} polls every ${POLL_MS} ms): ${seconds(t1 - t0)}   ${fmt(rows / ((t1 - t0) / 1000))} loans/s`);
     console.log(`  download: ${fmt(pages)} pages, ${fmt(lines)} lines, ${(bytes / 2 ** 20).toFixed(0)} MB in ${seconds(t2 - t1)}   ${fmt(lines / ((t2 - t1) / 1000))} lines/s, ${(bytes / 2 ** 20 / ((t2 - t1) / 1000)).toFixed(1)} MB/s`);
-    console.log(`  content: SHA-256 of the pages concatenated ${shaOk ? 'equals' : 'DIFFERS FROM'} X-Content-Sha256; ${fmt(lines)} lines ${countOk ? 'equal' : 'DIFFER FROM'} rowCount ${fmt(rows)}; data_delivery_lines ${(Number(sizeLines) / 2 ** 30).toFixed(2)} GB`);
+    console.log(`  content: SHA-256 of the pages concatenated ${shaOk ? 'equals' : 'DIFFERS FROM'} X-Content-Sha256; ${fmt(lines)} lines ${countOk ? 'equal' : 'DIFFER FROM'} rowCount ${fmt(rows)}; stored as data_delivery_pages in ${(Number(sizePages) / 2 ** 30).toFixed(2)} GB (pg_total_relation_size, compressed)`);
     console.log(`LoanStockSnapshot (mTLS, order to last byte)  ${seconds(total)}   ${fmt(perSecond)} loans/s`);
     console.log(`  register RSS: ${mb(rssStart)} at the order, ${mb(rssReady.rss)} at Ready, peak ${mb(rssPeak)} sampled every ${POLL_MS} ms, VmHWM ${mb(rssEnd.hwm)} (since the process started)`);
     console.log(`  machine: CPU busy ${((100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total)).toFixed(0)} % of 2 cores during the snapshot; load average ${loadAverage()} after`);
@@ -283,11 +283,8 @@ async function main() {
     await server.stop();
     server = undefined;
     await client.query(`UPDATE data_deliveries SET status = 'Expired' WHERE status = 'Ready'`);
-    await client.query('TRUNCATE data_delivery_lines');
-    if (process.env.BENCH_EXPLAIN) {
-      await explainProduction(client, delivery.deliveryId);
-      await client.query('TRUNCATE data_delivery_lines'); // what the rolled-back INSERT left
-    }
+    await client.query('TRUNCATE data_delivery_pages');
+    if (process.env.BENCH_EXPLAIN) await explainProduction(client, delivery.deliveryId);
   } finally {
     await client.end().catch(() => undefined);
     await server?.stop();

@@ -1,11 +1,14 @@
 /**
- * Producing a delivery's content: each order type writes its lines into data_delivery_lines
- * (line_no from 1), inside the database wherever it can (INSERT … SELECT), so that a large
- * delivery is never held in the register's memory. Every producer works within the authority's
- * scope: with consumer-credit-only scope no other loan reaches a line.
+ * Producing a delivery's content, kept as pages (data_delivery_pages: at most PAGE_LINES lines
+ * each, as GetDataDelivery sends them), inside the database wherever it can (INSERT … SELECT),
+ * so that a large delivery is never held in the register's memory. LoanStockSnapshot writes its
+ * pages itself, several at a time (snapshot.ts); the other order types write lines into
+ * data_delivery_lines (line_no from 1), which become pages at the end. Every producer works
+ * within the authority's scope: with consumer-credit-only scope no other loan reaches a line.
  */
 import { CONSUMER_CLASSES, type AuthorityScope } from '../access/authority-scope.ts';
 import type { Queryable } from '../db/database.ts';
+import { linesToPages, type Pages } from './pages.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
 import { finnishDate } from '../common/dates.ts';
 import { historyStart } from '../reporting/history.ts';
@@ -38,19 +41,34 @@ export async function identityCodesFor(tx: Queryable, p: Production): Promise<(c
   return (code) => pseudonym(key, p.organisationId, code);
 }
 
-/** Writes the delivery's lines; returns how many. */
-export async function produceContent(tx: Queryable, p: Production): Promise<number> {
+/** Writes the delivery's pages; returns how many lines. */
+export async function produceContent(tx: Queryable, p: Production, pages: Pages): Promise<number> {
+  if (p.parameters.type === 'LoanStockSnapshot') {
+    await requireHistory(tx, p);
+    return produceLoanStockSnapshot(tx, p, pages);
+  }
+  const lines = await produceLines(tx, p);
+  await linesToPages(tx, p.deliveryId, pages.lines);
+  return lines;
+}
+
+async function requireHistory(tx: Queryable, p: Production): Promise<void> {
   const known = knowledgeDay(p.parameters.type, p.period);
   if (known !== null) {
     // A recurring order placed while the history was being completed may reach a day it does not cover.
     const from = await historyFrom(tx);
     if (from === null || known < from) throw new Error(`The register knows loan states over time from ${from ?? 'a day not yet reached'} on; the end of ${known} is before that`);
   }
+}
+
+/** The lines of every order type but LoanStockSnapshot, written into data_delivery_lines; returns how many. */
+async function produceLines(tx: Queryable, p: Production): Promise<number> {
+  await requireHistory(tx, p);
   switch (p.parameters.type) {
     case 'PersonLoans':
       return producePersonLoans(tx, p, p.parameters.person);
     case 'LoanStockSnapshot':
-      return produceLoanStockSnapshot(tx, p);
+      throw new Error('A LoanStockSnapshot writes pages');
     case 'MonthlyAggregates':
       return produceMonthlyAggregates(tx, p, p.parameters.format);
     case 'LateReporting':

@@ -16,15 +16,23 @@
  * text: no float ever holds them); `balance` is the latest payment's where one reported it.
  * Identity codes are the persons' or the authority's pseudonyms, as its scope says; with
  * consumer-credit-only scope, only ConsumerCredit and ResidentialPropertyConsumerCredit loans.
- * One INSERT … SELECT writes every line inside the database.
+ *
+ * Page k holds the lines of the loans with ids from k·n + 1 to (k + 1)·n, n = PAGE_LINES (so at
+ * most n lines, and a page's content depends on nothing but the day and the scope; a range with
+ * no line has no page, and the pages are numbered without gaps at the end: pages.ts).
+ * Each page is one INSERT … SELECT inside the database, and pages are written `pages.parallel` at
+ * a time: a national snapshot's 1 250 pages on every core the server has.
  */
 import type { Queryable } from '../db/database.ts';
 import { endOfFinnishDay, KNOWN_AT } from '../reporting/history.ts';
 import { CONSUMER_CLASSES } from '../access/authority-scope.ts';
 import type { Production } from './produce.ts';
+import type { Pages } from './pages.ts';
 import { pseudonymKey, pseudonymSql } from './pseudonyms.ts';
 
 export const jsonText = (sql: string) => `coalesce(to_json(${sql})::text, 'null')`;
+/** A value of a code list (loan types, currencies, …: letters and digits only) as a JSON string, or null. */
+const jsonCode = (sql: string) => `coalesce('"' || ${sql} || '"', 'null')`;
 export const jsonNumber = (sql: string) => `coalesce((${sql})::text, 'null')`;
 export const jsonDay = (sql: string) => `coalesce('"' || to_char(${sql}, 'YYYY-MM-DD') || '"', 'null')`;
 
@@ -32,11 +40,31 @@ export const jsonDay = (sql: string) => `coalesce('"' || to_char(${sql}, 'YYYY-M
 function codeArray(sql: string, code: ((c: string) => string) | null): string {
   // Identity codes are validated (digits, letters, + - A): no character needs escaping.
   if (!code) return `CASE WHEN cardinality(${sql}) = 0 THEN '[]' ELSE '["' || array_to_string(${sql}, '","') || '"]' END`;
-  return `coalesce((SELECT '[' || string_agg('"' || ${code('u.c')} || '"', ',' ORDER BY u.n) || ']' FROM unnest(${sql}) WITH ORDINALITY AS u(c, n)), '[]')`;
+  // Most loans have one borrower and no guarantor: those need no subquery.
+  return `CASE cardinality(${sql}) WHEN 0 THEN '[]' WHEN 1 THEN '["' || ${code(`${sql}[1]`)} || '"]'
+    ELSE (SELECT '[' || string_agg('"' || ${code('u.c')} || '"', ',' ORDER BY u.n) || ']' FROM unnest(${sql}) WITH ORDINALITY AS u(c, n)) END`;
 }
 
-/** Writes the snapshot of the Finnish day p.period.end into p.deliveryId; returns how many lines. */
-export async function produceLoanStockSnapshot(tx: Queryable, p: Production): Promise<number> {
+/** Writes the snapshot of the Finnish day p.period.end into p.deliveryId's pages; returns how many lines. */
+export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pages: Pages): Promise<number> {
+  const { sql, params } = await snapshotPageSql(tx, p);
+  const { rows } = await tx.query<{ last: number | null }>('SELECT max(loan_id) AS last FROM loan_versions');
+  const size = pages.lines;
+  const ranges = Math.ceil((rows[0]!.last ?? 0) / size);
+  let next = 0;
+  let lines = 0;
+  const writer = async () => {
+    for (let k = next++; k < ranges; k = next++) {
+      const r = await pages.run((t) => t.query<{ lines: number }>(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]));
+      lines += r.rows[0]?.lines ?? 0;
+    }
+  };
+  await Promise.all(Array.from({ length: pages.parallel }, writer));
+  return lines;
+}
+
+/** The statement that writes one page: its parameters, then the page number and the range of loan ids [from, to). */
+export async function snapshotPageSql(tx: Queryable, p: Production): Promise<{ sql: string; params: unknown[] }> {
   const params: unknown[] = [p.deliveryId, p.period.end, p.scope.loans === 'consumer' ? CONSUMER_CLASSES : null];
   let code: ((c: string) => string) | null = null;
   if (p.scope.identityCodes === 'pseudonyms') {
@@ -44,23 +72,24 @@ export async function produceLoanStockSnapshot(tx: Queryable, p: Production): Pr
     params.push(...psn.params);
     code = (c) => psn.sql(c, 4, 5);
   }
-  const { rowCount } = await tx.query(
-    `INSERT INTO data_delivery_lines (delivery_id, line_no, line)
-     SELECT $1, row_number() OVER (ORDER BY v.loan_id),
-       '{"recordType":"Loan","lender":{"businessId":' || ${jsonText('o.id_code')}
-       || '},"loanNumber":{"type":' || ${jsonText('v.loan_number_type')} || ',"number":' || ${jsonText('v.loan_number')}
-       || '},"loanType":' || ${jsonText('v.loan_type')} || ',"currencyCode":' || ${jsonText('v.currency_code')}
+  const n = params.length;
+  const sql = `INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body)
+     SELECT $1, $${n + 1}, count(*), convert_to(string_agg(s.line, '' ORDER BY s.loan_id), 'UTF8')
+     FROM (SELECT v.loan_id,
+       '{"recordType":"Loan","lender":{"businessId":' || ${jsonCode('o.id_code')}
+       || '},"loanNumber":{"type":' || ${jsonCode('v.loan_number_type')} || ',"number":' || ${jsonText('v.loan_number')}
+       || '},"loanType":' || ${jsonCode('v.loan_type')} || ',"currencyCode":' || ${jsonCode('v.currency_code')}
        || ',"contractDate":' || ${jsonDay('v.contract_date')}
-       || ',"consumerCredit":{"loanConsumerProtectionAct":' || ${jsonText('v.consumer_class')} || '},"purposeOfUse":' || ${jsonText('v.purpose_of_use')}
+       || ',"consumerCredit":{"loanConsumerProtectionAct":' || ${jsonCode('v.consumer_class')} || '},"purposeOfUse":' || ${jsonCode('v.purpose_of_use')}
        || ',"amountIssued":' || ${jsonNumber('v.amount_issued')} || ',"creditLimit":' || ${jsonNumber('v.credit_limit')}
        || ',"monthlyInstalment":' || ${jsonNumber('v.monthly_instalment')} || ',"balance":' || ${jsonNumber('v.balance')}
        || ',"balanceDate":' || ${jsonDay('v.balance_date')}
        || ',"delays":{"delayedAmount":' || ${jsonNumber('v.delayed_amount')} || ',"oldestOriginalDueDate":' || ${jsonDay('v.oldest_due_date')}
        || ',"isForeclosed":' || v.is_foreclosed::text
-       || '},"borrowers":' || ${codeArray('v.borrowers', code)} || ',"guarantors":' || ${codeArray('v.guarantors', code)} || '}'
-     FROM ${KNOWN_AT(endOfFinnishDay('$2::date'))} v JOIN organisations o ON o.id = v.lender_id
-     WHERE v.status = 'Active' AND ($3::text[] IS NULL OR v.consumer_class = ANY($3::text[]))`,
-    params,
-  );
-  return rowCount;
+       || '},"borrowers":' || ${codeArray('v.borrowers', code)} || ',"guarantors":' || ${codeArray('v.guarantors', code)} || E'}\\n' AS line
+       FROM ${KNOWN_AT(endOfFinnishDay('$2::date'))} v JOIN organisations o ON o.id = v.lender_id
+       WHERE v.loan_id >= $${n + 2} AND v.loan_id < $${n + 3} AND v.status = 'Active' AND ($3::text[] IS NULL OR v.consumer_class = ANY($3::text[]))) s
+     HAVING count(*) > 0
+     RETURNING line_count AS lines`;
+  return { sql, params };
 }

@@ -3,19 +3,18 @@
  * authority's organisation id and scopes itself: another authority's order or delivery is
  * exactly as absent as one that does not exist.
  */
-import { createHash } from 'node:crypto';
 import { authorityScope, type AuthorityScope } from '../access/authority-scope.ts';
 import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { KNOWLEDGE_FINAL } from '../reporting/history.ts';
 import { knowledgeDay, nextPeriod, periodsDue, type OrderableType, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
 import { produceContent } from './produce.ts';
+import { contentSha256, deleteContent, numberPages, pageText, pagesFor } from './pages.ts';
 export { historyFrom } from './produce.ts';
+export { PAGE_LINES } from './pages.ts';
 
-/** Lines per page of a delivery's content (each line is bounded: a page is at most a few MB). */
-export const PAGE_LINES = 10_000;
-/** The lines of a delivery after line $2 up to line $3: a page. */
-const LINES_BETWEEN = 'SELECT line FROM data_delivery_lines WHERE delivery_id = $1 AND line_no > $2 AND line_no <= $3 ORDER BY line_no';
+/** How many pages a producer writes at a time where the database runs several transactions at once (pages.ts). */
+export const PAGE_WRITERS = 2;
 
 /** How long a ready delivery is kept. */
 export const KEEP_DAYS = 90;
@@ -105,28 +104,28 @@ export type PageResult =
  */
 export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number): Promise<PageResult> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null; format: string | null }>(
+    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null; format: string | null; lines: number | null }>(
       `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference",
-         o.parameters->>'format' AS format
+         o.parameters->>'format' AS format,
+         (SELECT p.line_count FROM data_delivery_pages p WHERE p.delivery_id = d.id AND p.page_no = $4) AS lines
        FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
        WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3`,
-      [deliveryId, orderId, organisationId],
+      [deliveryId, orderId, organisationId, page],
     );
     const d = rows[0];
     if (!d) return { found: false };
     if (d.status !== 'Ready') return { found: true, ready: false, status: d.status };
     const pageCount = d.pageCount ?? 0;
     if (page > Math.max(1, pageCount)) return { found: true, ready: true, pageCount, outOfRange: true };
-    const lines = await tx.query<{ line: string }>(
-      LINES_BETWEEN,
-      [deliveryId, (page - 1) * PAGE_LINES, page * PAGE_LINES],
-    );
+    // An empty delivery has one page, with nothing in it.
+    const body = d.lines === null ? '' : (await pageText(tx, deliveryId, page))!;
+    const rowsSent = d.lines ?? 0;
     await tx.query(
       `INSERT INTO data_delivery_log (organisation_id, order_id, delivery_id, page, rows_sent, legal_basis, case_reference, content_sha256)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [organisationId, orderId, deliveryId, page, lines.rows.length, d.legalBasis, d.caseReference, d.sha],
+      [organisationId, orderId, deliveryId, page, rowsSent, d.legalBasis, d.caseReference, d.sha],
     );
-    return { found: true, ready: true, pageCount, body: lines.rows.map((r) => `${r.line}\n`).join(''), rows: lines.rows.length, contentSha256: d.sha!, format: d.format === 'CSV' ? 'CSV' : 'NDJSON' };
+    return { found: true, ready: true, pageCount, body, rows: rowsSent, contentSha256: d.sha!, format: d.format === 'CSV' ? 'CSV' : 'NDJSON' };
   });
 }
 
@@ -170,11 +169,12 @@ export async function claimDelivery(db: Database): Promise<string | undefined> {
 }
 
 /**
- * Produces a claimed delivery in one transaction holding its row: the lines, then the content's
- * SHA-256 read back a page at a time (never the whole content in memory), then Ready with its
- * expiry. Another process finds the row locked, or no longer InProgress, and leaves it.
+ * Produces a claimed delivery in a transaction holding its row: the pages (a snapshot's in
+ * transactions of their own, PAGE_WRITERS at a time: pages.ts), then the content's SHA-256 read
+ * back a page at a time (never the whole content in memory), then Ready with its expiry.
+ * Another process finds the row locked, or no longer InProgress, and leaves it.
  */
-export async function produceDelivery(db: Database, deliveryId: string, now: Date): Promise<'produced' | 'taken'> {
+export async function produceDelivery(db: Database, deliveryId: string, now: Date, opts: { pageLines?: number } = {}): Promise<'produced' | 'taken'> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ organisationId: number; parameters: OrderParameters; scope: Record<string, unknown> | null; start: string; end: string }>(
       `SELECT o.organisation_id AS "organisationId", o.parameters, p.scope, d.period_start AS start, d.period_end AS "end"
@@ -187,20 +187,15 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     if (!d) return 'taken';
     // The scope as it is now: a permission narrowed or revoked since the order narrows what is produced.
     const scope: AuthorityScope = authorityScope(d.scope ?? {});
-    await tx.query('DELETE FROM data_delivery_lines WHERE delivery_id = $1', [deliveryId]);
-    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters });
-    const hash = createHash('sha256');
-    for (let from = 0; from < count; from += PAGE_LINES) {
-      const page = await tx.query<{ line: string }>(
-        LINES_BETWEEN,
-        [deliveryId, from, from + PAGE_LINES],
-      );
-      for (const r of page.rows) hash.update(`${r.line}\n`);
-    }
+    const pages = pagesFor(db, tx, PAGE_WRITERS, opts.pageLines);
+    // What an earlier attempt that died left (where pages commit on their own, before any is written).
+    await pages.run((t) => deleteContent(t, [deliveryId]));
+    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters }, pages);
+    const pageCount = await numberPages(tx, deliveryId);
     await tx.query(
       `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(hours => 24 * $3),
          row_count = $4, page_count = $5, content_sha256 = $6, failure = NULL WHERE id = $1`,
-      [deliveryId, now, KEEP_DAYS, count, Math.ceil(count / PAGE_LINES), hash.digest('hex')],
+      [deliveryId, now, KEEP_DAYS, count, pageCount, await contentSha256(tx, deliveryId, pageCount)],
     );
     if (d.parameters.type === 'PersonLoans') await recordDisclosure(tx, deliveryId);
     return 'produced';
@@ -219,8 +214,11 @@ async function recordDisclosure(tx: Queryable, deliveryId: string): Promise<void
 }
 
 /** A delivery that cannot be produced ends Failed, with the reason (never content). */
-export async function failDelivery(db: Queryable, deliveryId: string, reason: string): Promise<void> {
-  await db.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1`, [deliveryId, reason.slice(0, 500)]);
+export async function failDelivery(db: Database, deliveryId: string, reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1`, [deliveryId, reason.slice(0, 500)]);
+    await deleteContent(tx, [deliveryId]); // the pages written before it failed
+  });
 }
 
 /** Deletes the content of deliveries kept KEEP_DAYS (status Expired; the record and the log stay). Returns how many. */
@@ -232,7 +230,7 @@ export async function expireDeliveries(db: Database, now: Date, limit = 100): Pr
     );
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
-    await tx.query('DELETE FROM data_delivery_lines WHERE delivery_id = ANY($1::uuid[])', [ids]);
+    await deleteContent(tx, ids);
     await tx.query(`UPDATE data_deliveries SET status = 'Expired' WHERE id = ANY($1::uuid[])`, [ids]);
     return ids.length;
   });

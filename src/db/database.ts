@@ -15,10 +15,18 @@ export interface Queryable {
   query<T = Row>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
   /** Runs one or more statements without parameters. */
   exec(sql: string): Promise<void>;
+  /**
+   * The first column of each row, a bytea holding UTF-8 text, as that text: read in the
+   * protocol's binary format where the back end has one, so a large value is not hex-encoded
+   * and decoded on the way (a delivery's pages).
+   */
+  queryUtf8(sql: string, params?: unknown[]): Promise<string[]>;
 }
 
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** How many transactions can run at once (the pool's connections; PGlite runs one at a time). */
+  readonly concurrency: number;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;

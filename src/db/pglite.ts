@@ -2,6 +2,8 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.ts';
 import { typeParsers } from './database.ts';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function wrap(q: PGlite | Transaction): Queryable {
   return {
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
@@ -10,6 +12,10 @@ function wrap(q: PGlite | Transaction): Queryable {
     },
     async exec(sql: string): Promise<void> {
       await q.exec(sql);
+    },
+    async queryUtf8(sql: string, params: unknown[] = []): Promise<string[]> {
+      const r = await q.query<Record<string, unknown>>(sql, params);
+      return r.rows.map((row) => utf8.decode(Object.values(row)[0] as Uint8Array));
     },
   };
 }
@@ -28,6 +34,7 @@ export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | 
   const base = wrap(pglite);
   return {
     kind: 'pglite',
+    concurrency: 1,
     pglite,
     ...base,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),

@@ -34,12 +34,21 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
     async exec(sql: string): Promise<void> {
       await client.query(sql);
     },
+    async queryUtf8(sql: string, params: unknown[] = []): Promise<string[]> {
+      // `binary` (the result format) is in pg's query options, not in its types. A connection in
+      // text mode hands a binary value over decoded as UTF-8 (pg's parser for a type without a
+      // binary parser): the bytea's bytes are the text.
+      const config = { name: statementName(`binary ${sql}`), text: sql, values: params, binary: true } as pg.QueryConfig;
+      const r = await client.query(config);
+      return r.rows.map((row: Record<string, unknown>) => Object.values(row)[0] as string);
+    },
   };
 }
 
 /** The production back end: a connection pool to a PostgreSQL server. */
 export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database & { pool: pg.Pool }> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
+  const max = opts.max ?? 10;
+  const pool = new pg.Pool({ connectionString: url, max, types });
   // An idle connection the server ends (a restart, pg_terminate_backend, a failover) is an
   // 'error' on the pool; unhandled it would end the whole process. The pool has already
   // discarded that connection and the next query opens a new one, so it is only reported.
@@ -57,6 +66,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   const base = wrap(pool);
   return {
     kind: 'postgres',
+    concurrency: max,
     pool,
     ...base,
     async transaction(fn) {

@@ -445,7 +445,7 @@ test('cancelling: pcr order cancel stops the deliveries, shows in pcr order list
 test('expiry: a delivery is kept 90 days, then its content is deleted and the record stays Expired (store function and job kind)', async () => {
   const { db } = reg.register;
   const row = async () => (await db.query<{ status: string; expiresAt: Date; lines: number }>(
-    `SELECT status, expires_at AS "expiresAt", (SELECT count(*)::int FROM data_delivery_lines l WHERE l.delivery_id = d.id) AS lines FROM data_deliveries d WHERE id = $1`, [produced.deliveryId])).rows[0]!;
+    `SELECT status, expires_at AS "expiresAt", (SELECT coalesce(sum(line_count), 0)::int FROM data_delivery_pages p WHERE p.delivery_id = d.id) AS lines FROM data_deliveries d WHERE id = $1`, [produced.deliveryId])).rows[0]!;
   const start = await row();
   assert.equal(start.status, 'Ready');
   assert.ok(start.lines > 0);

@@ -14,7 +14,7 @@ import { CSV_HEADER } from '../../src/authority/aggregates.ts';
 import { authorityOrdersJob } from '../../src/authority/job.ts';
 import { addDays, monthEnd, validateOrder } from '../../src/authority/orders.ts';
 import { pseudonym, pseudonymKey } from '../../src/authority/pseudonyms.ts';
-import { cancelOrder, claimDelivery, historyFrom, placeOrder, scheduleRecurring } from '../../src/authority/store.ts';
+import { cancelOrder, claimDelivery, historyFrom, placeOrder, produceDelivery, scheduleRecurring } from '../../src/authority/store.ts';
 import { finnishDate } from '../../src/common/dates.ts';
 import type { HttpsJsonClient, JsonResponse } from '../../src/common/https-client.ts';
 import { knowledgeFinal } from '../../src/reporting/history.ts';
@@ -262,6 +262,42 @@ test('LoanStockSnapshot with pseudonyms (the default): no identity code anywhere
   assert.match(guarantor, /^PSN-[0-9a-f]{32}$/);
   const other = pseudonym(key, codesAuthority.id, (loans.coBorrowed.guarantors as { idCode: string }[])[0]!.idCode);
   assert.notEqual(guarantor, other, 'another authority has another pseudonym');
+});
+
+test('LoanStockSnapshot in pages of one loan\'s range each (written two at a time on PostgreSQL): the ranges without a line have no page, the pages are numbered 1…n, and their concatenation is the one-page content with the same hash', async () => {
+  const { db } = reg.register;
+  const whole = await snapshotOf(reg, codesAuthority, addDays(today, -1));
+  // A delivery the register's runner leaves alone (its knowledge day has not ended), produced here with a page per loan id.
+  const v = validateOrder({ type: 'LoanStockSnapshot', snapshotDate: addDays(today, -1) }, 'Test', today, await historyFrom(db));
+  assert.ok('order' in v, JSON.stringify(v));
+  const { orderId } = await placeOrder(db, codesAuthority.id, { ...v.order, recurrence: 'Daily' });
+  const deliveryId = randomUUID();
+  await db.query(`INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day, status) VALUES ($1, $2, $3, $3, $4, 'InProgress')`,
+    [deliveryId, orderId, addDays(today, -1), addDays(today, 1)]);
+  // What an attempt that died left: deleted before the pages are written.
+  await db.query(`INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body) VALUES ($1, 7, 1, '\\x7b7d0a')`, [deliveryId]);
+  assert.equal(await produceDelivery(db, deliveryId, new Date(), { pageLines: 1 }), 'produced');
+
+  const loansInRegister = Number((await db.query<{ n: number }>('SELECT max(loan_id) AS n FROM loan_versions')).rows[0]!.n);
+  const d = (await getDelivery(codesAuthority, { orderId })).body.deliveries.find((x) => x.deliveryId === deliveryId)!;
+  assert.equal(d.status, 'Ready');
+  assert.equal(d.rowCount, whole.delivery.rowCount);
+  assert.equal(d.pageCount, whole.delivery.rowCount, 'one line a page');
+  assert.ok(d.pageCount! < loansInRegister, 'ended loans and loans reported since have no page');
+  let text = '';
+  for (let page = 1; page <= d.pageCount!; page++) {
+    const res = await getDelivery(codesAuthority, { orderId, deliveryId, page });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers['x-page-count'], String(d.pageCount));
+    assert.equal(linesOf(res.text).length, 1, `page ${page}`);
+    text += res.text;
+  }
+  assert.equal(text, whole.text, 'the pages in order are the one-page content');
+  assert.equal(d.contentSha256, whole.delivery.contentSha256, 'and have its hash');
+  const after = await getDelivery(codesAuthority, { orderId, deliveryId, page: d.pageCount! + 1 });
+  assert.equal(after.status, 400, after.text);
+  assert.deepEqual(codes(after), [['page', 'A10']]);
+  assert.equal(await cancelOrder(db, orderId, 'test'), true);
 });
 
 test('a snapshot of a day before the history starts is 400 D12; its first day can be ordered', async () => {

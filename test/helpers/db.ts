@@ -121,6 +121,7 @@ export function counting(db: Database): { db: Database; count: () => number } {
   const wrap = (q: Queryable): Queryable => ({
     query: (sql, params) => (n++, q.query(sql, params)),
     exec: (sql) => (n++, q.exec(sql)),
+    queryUtf8: (sql, params) => (n++, q.queryUtf8(sql, params)),
   });
   return { db: { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))) }, count: () => n };
 }

@@ -62,6 +62,7 @@ export async function startTestRegister(opts: { environment?: Environment; env?:
   const destination = new Writable({
     write(chunk, _enc, cb) {
       logs.push(String(chunk));
+      if (process.env.PCR_TEST_LOG_ERRORS && /"level":50/.test(String(chunk))) process.stderr.write(chunk);
       cb();
     },
   });
