@@ -45,12 +45,12 @@ export async function linesToPages(tx: Queryable, deliveryId: string, lines: num
 
 /**
  * Numbers the delivery's pages 1, 2, … in their order (a producer may leave gaps: a snapshot's
- * range of loans with no line in it has no page); returns how many there are.
+ * range of loans with no line in it has no page); returns how many pages and lines there are.
  */
-export async function numberPages(tx: Queryable, deliveryId: string): Promise<number> {
-  const { rows } = await tx.query<{ pages: number; last: number | null }>(
-    'SELECT count(*)::int AS pages, max(page_no) AS last FROM data_delivery_pages WHERE delivery_id = $1', [deliveryId]);
-  const { pages, last } = rows[0]!;
+export async function numberPages(tx: Queryable, deliveryId: string): Promise<{ pages: number; lines: number }> {
+  const { rows } = await tx.query<{ pages: number; last: number | null; lines: number }>(
+    'SELECT count(*)::int AS pages, max(page_no) AS last, coalesce(sum(line_count), 0)::int AS lines FROM data_delivery_pages WHERE delivery_id = $1', [deliveryId]);
+  const { pages, last, lines } = rows[0]!;
   if (pages > 0 && last !== pages) {
     // Through negative numbers, so that no two pages hold one number in between.
     await tx.query(
@@ -61,7 +61,39 @@ export async function numberPages(tx: Queryable, deliveryId: string): Promise<nu
     );
     await tx.query('UPDATE data_delivery_pages SET page_no = -page_no WHERE delivery_id = $1', [deliveryId]);
   }
-  return pages;
+  return { pages, lines };
+}
+
+/**
+ * The SHA-256 of the content when its pages are written several at a time, out of order: page
+ * k (from 0) is hashed once every page before it has been. A writer asks for room before it
+ * takes another page, so that no more than a few written pages wait in memory.
+ */
+export class InOrderHash {
+  readonly #hash = createHash('sha256');
+  readonly #waiting = new Map<number, string>();
+  #next = 0;
+  #wake: (() => void)[] = [];
+
+  add(k: number, text: string): void {
+    this.#waiting.set(k, text);
+    for (let t = this.#waiting.get(this.#next); t !== undefined; t = this.#waiting.get(this.#next)) {
+      this.#hash.update(t);
+      this.#waiting.delete(this.#next++);
+    }
+    for (const wake of this.#wake.splice(0)) wake();
+  }
+
+  /** Resolves once fewer than `max` pages wait. */
+  async room(max: number): Promise<void> {
+    while (this.#waiting.size >= max) await new Promise<void>((resolve) => this.#wake.push(resolve));
+  }
+
+  /** The hash of pages 0 … count − 1 (all of them must have been added). */
+  digest(count: number): string {
+    if (this.#next !== count) throw new Error(`pages hashed: ${this.#next} of ${count}`);
+    return this.#hash.digest('hex');
+  }
 }
 
 /** One page's content (page from 1), or undefined. */

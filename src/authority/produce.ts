@@ -41,15 +41,15 @@ export async function identityCodesFor(tx: Queryable, p: Production): Promise<(c
   return (code) => pseudonym(key, p.organisationId, code);
 }
 
-/** Writes the delivery's pages; returns how many lines. */
-export async function produceContent(tx: Queryable, p: Production, pages: Pages): Promise<number> {
+/** Writes the delivery's pages; returns the content's SHA-256 where the producer hashed it while writing, else null. */
+export async function produceContent(tx: Queryable, p: Production, pages: Pages): Promise<string | null> {
   if (p.parameters.type === 'LoanStockSnapshot') {
     await requireHistory(tx, p);
     return produceLoanStockSnapshot(tx, p, pages);
   }
-  const lines = await produceLines(tx, p);
+  await produceLines(tx, p);
   await linesToPages(tx, p.deliveryId, pages.lines);
-  return lines;
+  return null;
 }
 
 async function requireHistory(tx: Queryable, p: Production): Promise<void> {

@@ -27,7 +27,7 @@ import type { Queryable } from '../db/database.ts';
 import { endOfFinnishDay, KNOWN_AT } from '../reporting/history.ts';
 import { CONSUMER_CLASSES } from '../access/authority-scope.ts';
 import type { Production } from './produce.ts';
-import type { Pages } from './pages.ts';
+import { InOrderHash, type Pages } from './pages.ts';
 import { pseudonymKey, pseudonymSql } from './pseudonyms.ts';
 
 export const jsonText = (sql: string) => `coalesce(to_json(${sql})::text, 'null')`;
@@ -45,22 +45,29 @@ function codeArray(sql: string, code: ((c: string) => string) | null): string {
     ELSE (SELECT '[' || string_agg('"' || ${code('u.c')} || '"', ',' ORDER BY u.n) || ']' FROM unnest(${sql}) WITH ORDINALITY AS u(c, n)) END`;
 }
 
-/** Writes the snapshot of the Finnish day p.period.end into p.deliveryId's pages; returns how many lines. */
-export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pages: Pages): Promise<number> {
+/**
+ * Writes the snapshot of the Finnish day p.period.end into p.deliveryId's pages; returns the
+ * content's SHA-256, hashed from each page as it is written (the statement returns it), so that
+ * nothing is read back.
+ */
+export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pages: Pages): Promise<string> {
   const { sql, params } = await snapshotPageSql(tx, p);
   const { rows } = await tx.query<{ last: number | null }>('SELECT max(loan_id) AS last FROM loan_versions');
   const size = pages.lines;
   const ranges = Math.ceil((rows[0]!.last ?? 0) / size);
+  const hash = new InOrderHash();
   let next = 0;
-  let lines = 0;
   const writer = async () => {
-    for (let k = next++; k < ranges; k = next++) {
-      const r = await pages.run((t) => t.query<{ lines: number }>(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]));
-      lines += r.rows[0]?.lines ?? 0;
+    for (;;) {
+      await hash.room(2 * pages.parallel);
+      const k = next++;
+      if (k >= ranges) return;
+      const written = await pages.run((t) => t.queryUtf8(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]));
+      hash.add(k, written[0] ?? '');
     }
   };
   await Promise.all(Array.from({ length: pages.parallel }, writer));
-  return lines;
+  return hash.digest(ranges);
 }
 
 /** The statement that writes one page: its parameters, then the page number and the range of loan ids [from, to). */
@@ -90,6 +97,6 @@ export async function snapshotPageSql(tx: Queryable, p: Production): Promise<{ s
        FROM ${KNOWN_AT(endOfFinnishDay('$2::date'))} v JOIN organisations o ON o.id = v.lender_id
        WHERE v.loan_id >= $${n + 2} AND v.loan_id < $${n + 3} AND v.status = 'Active' AND ($3::text[] IS NULL OR v.consumer_class = ANY($3::text[]))) s
      HAVING count(*) > 0
-     RETURNING line_count AS lines`;
+     RETURNING body`;
   return { sql, params };
 }

@@ -170,8 +170,9 @@ export async function claimDelivery(db: Database): Promise<string | undefined> {
 
 /**
  * Produces a claimed delivery in a transaction holding its row: the pages (a snapshot's in
- * transactions of their own, PAGE_WRITERS at a time: pages.ts), then the content's SHA-256 read
- * back a page at a time (never the whole content in memory), then Ready with its expiry.
+ * transactions of their own, PAGE_WRITERS at a time: pages.ts), the content's SHA-256 (a
+ * snapshot's hashed as its pages are written, the others' read back a page at a time: never the
+ * whole content in memory), then Ready with its expiry.
  * Another process finds the row locked, or no longer InProgress, and leaves it.
  */
 export async function produceDelivery(db: Database, deliveryId: string, now: Date, opts: { pageLines?: number } = {}): Promise<'produced' | 'taken'> {
@@ -190,12 +191,12 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     const pages = pagesFor(db, tx, PAGE_WRITERS, opts.pageLines);
     // What an earlier attempt that died left (where pages commit on their own, before any is written).
     await pages.run((t) => deleteContent(t, [deliveryId]));
-    const count = d.scope === null ? 0 : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters }, pages);
-    const pageCount = await numberPages(tx, deliveryId);
+    const sha = d.scope === null ? null : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters }, pages);
+    const { pages: pageCount, lines } = await numberPages(tx, deliveryId);
     await tx.query(
       `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(hours => 24 * $3),
          row_count = $4, page_count = $5, content_sha256 = $6, failure = NULL WHERE id = $1`,
-      [deliveryId, now, KEEP_DAYS, count, pageCount, await contentSha256(tx, deliveryId, pageCount)],
+      [deliveryId, now, KEEP_DAYS, lines, pageCount, sha ?? (await contentSha256(tx, deliveryId, pageCount))],
     );
     if (d.parameters.type === 'PersonLoans') await recordDisclosure(tx, deliveryId);
     return 'produced';
