@@ -21,7 +21,7 @@
  * removed afterwards (data_delivery_pages emptied, the delivery Expired), so that a kept data
  * set does not grow by a national snapshot every run.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,8 @@ const IDENTITY_CODES = process.env.BENCH_IDENTITY_CODES === 'codes' ? 'codes' : 
 const AUTHORITY = makeBusinessId(2_000_000);
 const OWNER = { idCodeType: 'BusinessId', idCode: AUTHORITY };
 const POLL_MS = 200;
+/** Pages downloaded at a time (BENCH_DOWNLOAD_PARALLEL), as an authority's client fetching a large delivery would; the run also downloads it one page at a time. */
+const DOWNLOAD_PARALLEL = Math.max(1, Number(process.env.BENCH_DOWNLOAD_PARALLEL ?? 2));
 const TARGET_SECONDS = 600;
 const TARGET_RSS_MB = 512;
 
@@ -115,8 +117,8 @@ async function authority(databaseUrl: string, caDir: string, work: string): Prom
   return { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }
 
-/** One page of a delivery, streamed into the running hash as it arrives (never held whole); its lines and bytes. */
-function downloadPage(agent: https.Agent, url: string, body: string, hash: Hash): Promise<{ lines: number; bytes: number; sha: string; pageCount: number }> {
+/** One page of a delivery, its chunks as they arrived (hashed in page order by the caller); its lines and bytes. */
+function downloadPage(agent: https.Agent, url: string, body: string): Promise<{ chunks: Buffer[]; lines: number; bytes: number; sha: string; pageCount: number }> {
   return new Promise((resolve, reject) => {
     const req = https.request(new URL('/GetDataDelivery', url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       if (res.statusCode !== 200) {
@@ -127,12 +129,13 @@ function downloadPage(agent: https.Agent, url: string, body: string, hash: Hash)
       }
       let lines = 0;
       let bytes = 0;
+      const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => {
-        hash.update(c);
+        chunks.push(c);
         bytes += c.length;
         for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++;
       });
-      res.on('end', () => resolve({ lines, bytes, sha: String(res.headers['x-content-sha256']), pageCount: Number(res.headers['x-page-count']) }));
+      res.on('end', () => resolve({ chunks, lines, bytes, sha: String(res.headers['x-content-sha256']), pageCount: Number(res.headers['x-page-count']) }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -180,6 +183,31 @@ async function explainProduction(client: pg.Client, deliveryId: string): Promise
   }
 }
 
+/**
+ * Every page of the delivery, `parallel` requests at a time, hashed in page order as each
+ * arrives (at most `parallel` pages held), checking each page's headers.
+ */
+async function downloadAll(agent: https.Agent, url: string, orderId: string, deliveryId: string, pages: number, parallel: number) {
+  const hash = createHash('sha256');
+  let lines = 0;
+  let bytes = 0;
+  let headerSha = '';
+  const fetchPage = (page: number) => downloadPage(agent, url, JSON.stringify({ targetEnvironment: 'Test', owner: OWNER, orderId, deliveryId, page }));
+  const inFlight: ReturnType<typeof fetchPage>[] = [];
+  let requested = 0;
+  for (let page = 1; page <= pages; page++) {
+    while (requested < pages && inFlight.length < parallel) inFlight.push(fetchPage(++requested));
+    const r = await inFlight.shift()!;
+    for (const c of r.chunks) hash.update(c);
+    lines += r.lines;
+    bytes += r.bytes;
+    if (page === 1) headerSha = r.sha;
+    else if (r.sha !== headerSha) throw new Error(`page ${page}: X-Content-Sha256 ${r.sha}, page 1 said ${headerSha}`);
+    if (r.pageCount !== pages) throw new Error(`page ${page}: X-Page-Count ${r.pageCount}, the delivery says ${pages}`);
+  }
+  return { sha: hash.digest('hex'), lines, bytes, headerSha };
+}
+
 async function main() {
   console.log(`# snapshot benchmark: ${fmt(PERSONS)} persons, a LoanStockSnapshot of yesterday (identity codes: ${IDENTITY_CODES}), PostgreSQL (shared_buffers ${SHARED_BUFFERS}), mutual TLS, 2 cores`);
   const keep = process.env.BENCH_KEEP_DATA;
@@ -216,7 +244,7 @@ async function main() {
         // the process ended; the run fails below
       }
     }, POLL_MS);
-    const api = new HttpsJsonClient(server.url, identity, { maxSockets: 1 });
+    const api = new HttpsJsonClient(server.url, identity, { maxSockets: DOWNLOAD_PARALLEL });
     const cpu0 = cpuStat();
     const t0 = performance.now();
     const order = await api.post<{ orderId: string }>('/OrderData', { targetEnvironment: 'Test', owner: OWNER, order: { type: 'LoanStockSnapshot', snapshotDate: yesterday } });
@@ -236,35 +264,28 @@ async function main() {
     }
     const t1 = performance.now();
     const rssReady = memory(pid);
-    const hash = createHash('sha256');
-    let lines = 0;
-    let bytes = 0;
-    let headerSha = '';
     const pages = delivery.pageCount ?? 0;
-    for (let page = 1; page <= pages; page++) {
-      const r = await downloadPage(api.agent, server.url, JSON.stringify({ targetEnvironment: 'Test', owner: OWNER, orderId, deliveryId: delivery.deliveryId, page }), hash);
-      lines += r.lines;
-      bytes += r.bytes;
-      if (page === 1) headerSha = r.sha;
-      else if (r.sha !== headerSha) throw new Error(`page ${page}: X-Content-Sha256 ${r.sha}, page 1 said ${headerSha}`);
-      if (r.pageCount !== pages) throw new Error(`page ${page}: X-Page-Count ${r.pageCount}, the delivery says ${pages}`);
-    }
+    const download = (parallel: number) => downloadAll(api.agent, server!.url, orderId, delivery!.deliveryId, pages, parallel);
+    const { sha, lines, bytes, headerSha } = await download(DOWNLOAD_PARALLEL);
     const t2 = performance.now();
     const cpu1 = cpuStat();
     clearInterval(sampler);
     const rssEnd = memory(pid);
     rssPeak = Math.max(rssPeak, rssEnd.rss);
+    const t3 = performance.now();
+    const once = await download(1);
+    const sequentialMs = performance.now() - t3;
     api.close();
-    const sha = hash.digest('hex');
     const rows = delivery.rowCount ?? 0;
-    const shaOk = sha === headerSha && sha === delivery.contentSha256;
+    const shaOk = sha === headerSha && sha === delivery.contentSha256 && once.sha === sha;
     const countOk = lines === rows;
 
     const sizePages = (await client.query<{ b: string }>(`SELECT pg_total_relation_size('data_delivery_pages') AS b`)).rows[0]!.b;
     const total = t2 - t0;
     const perSecond = rows / (total / 1000);
     console.log(`  order → Ready (production, ${polls} polls every ${POLL_MS} ms): ${seconds(t1 - t0)}   ${fmt(rows / ((t1 - t0) / 1000))} loans/s`);
-    console.log(`  download: ${fmt(pages)} pages, ${fmt(lines)} lines, ${(bytes / 2 ** 20).toFixed(0)} MB in ${seconds(t2 - t1)}   ${fmt(lines / ((t2 - t1) / 1000))} lines/s, ${(bytes / 2 ** 20 / ((t2 - t1) / 1000)).toFixed(1)} MB/s`);
+    console.log(`  download, ${DOWNLOAD_PARALLEL} pages at a time: ${fmt(pages)} pages, ${fmt(lines)} lines, ${(bytes / 2 ** 20).toFixed(0)} MB in ${seconds(t2 - t1)}   ${fmt(lines / ((t2 - t1) / 1000))} lines/s, ${(bytes / 2 ** 20 / ((t2 - t1) / 1000)).toFixed(1)} MB/s`);
+    console.log(`  download again, one page at a time: ${seconds(sequentialMs)} (order to last byte so: ${seconds(t1 - t0 + sequentialMs)}, ${fmt(rows / ((t1 - t0 + sequentialMs) / 1000))} loans/s)`);
     console.log(`  content: SHA-256 of the pages concatenated ${shaOk ? 'equals' : 'DIFFERS FROM'} X-Content-Sha256; ${fmt(lines)} lines ${countOk ? 'equal' : 'DIFFER FROM'} rowCount ${fmt(rows)}; stored as data_delivery_pages in ${(Number(sizePages) / 2 ** 30).toFixed(2)} GB (pg_total_relation_size, compressed)`);
     console.log(`LoanStockSnapshot (mTLS, order to last byte)  ${seconds(total)}   ${fmt(perSecond)} loans/s`);
     console.log(`  register RSS: ${mb(rssStart)} at the order, ${mb(rssReady.rss)} at Ready, peak ${mb(rssPeak)} sampled every ${POLL_MS} ms, VmHWM ${mb(rssEnd.hwm)} (since the process started)`);

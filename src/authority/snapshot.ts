@@ -62,7 +62,11 @@ export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pag
       await hash.room(2 * pages.parallel);
       const k = next++;
       if (k >= ranges) return;
-      const written = await pages.run((t) => t.queryUtf8(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]));
+      const written = await pages.run(async (t) => {
+        // A page's lines (about 5 MB) are sorted for string_agg in memory, not in a temporary file.
+        await t.query(`SET LOCAL work_mem = '64MB'`);
+        return t.queryUtf8(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]);
+      });
       hash.add(k, written[0] ?? '');
     }
   };
