@@ -109,6 +109,21 @@ const REPLACE = `ON CONFLICT (loan_id, known_from) DO UPDATE SET
   balance = EXCLUDED.balance, balance_date = EXCLUDED.balance_date, delayed_amount = EXCLUDED.delayed_amount,
   oldest_due_date = EXCLUDED.oldest_due_date, is_foreclosed = EXCLUDED.is_foreclosed, borrowers = EXCLUDED.borrowers, guarantors = EXCLUDED.guarantors`;
 const WRITE = { add: insertVersions('now()', ''), replace: insertVersions('now()', REPLACE) };
+
+/**
+ * The versions of loans whose transaction changed only their latest payment (a batch of
+ * repayments): the three columns a payment sets come from the caller, every other column from the
+ * loan's latest version, which holds the loan's state as it still is (every change writes one).
+ * Four arrays instead of a record of 22 fields per loan. A loan without a version yet (a history
+ * being backfilled) gets no row here: its id is not returned, and it is written in full.
+ */
+const WRITE_BALANCES = `INSERT INTO loan_versions (${COLUMNS})
+  SELECT x.loan_id, now(), v.lender_id, v.loan_number_type, v.loan_number, v.loan_type, v.currency_code, v.contract_date, v.status, v.end_date,
+    v.transferred, v.consumer_class, v.purpose_of_use, v.amount_issued, x.credit_limit, v.monthly_instalment, x.balance, x.balance_date,
+    v.delayed_amount, v.oldest_due_date, v.is_foreclosed, v.borrowers, v.guarantors
+  FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::date[]) AS x(loan_id, credit_limit, balance, balance_date)
+  CROSS JOIN LATERAL (SELECT * FROM loan_versions WHERE loan_id = x.loan_id ORDER BY known_from DESC LIMIT 1) v
+  RETURNING loan_id`;
 const WRITE_KNOWN = { add: insertKnownVersions('now()', ''), replace: insertKnownVersions('now()', REPLACE) };
 
 /**
@@ -118,13 +133,25 @@ const WRITE_KNOWN = { add: insertKnownVersions('now()', ''), replace: insertKnow
  * which saves reading it back; the others' is read by the statement. `replace`: this transaction
  * may have written versions of the same loans already (a batch applied in parts, processor.ts
  * applyBisecting); a plain insert otherwise, which costs less than one that checks.
+ * `paymentsOnly`: loans whose only change is their payments; with a known latest payment (and
+ * not in parts) their versions copy the rest from the previous version (WRITE_BALANCES).
  */
-export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>, latest: ReadonlyMap<LoanState, StoredTransaction | null> = new Map(), replace = false): Promise<void> {
+export async function writeVersions(tx: Queryable, loans: Iterable<LoanState>, latest: ReadonlyMap<LoanState, StoredTransaction | null> = new Map(), replace = false,
+  paymentsOnly: ReadonlySet<LoanState> = new Set()): Promise<void> {
   const known: ReturnType<typeof versionRecord>[] = [];
   const unknown: ReturnType<typeof versionRecord>[] = [];
+  const balances: ReturnType<typeof versionRecord>[] = [];
   for (const l of new Set(loans)) {
-    if (latest.has(l)) known.push(versionRecord(l, latest.get(l)));
-    else unknown.push(versionRecord(l));
+    if (!latest.has(l)) unknown.push(versionRecord(l));
+    else (paymentsOnly.has(l) && !replace ? balances : known).push(versionRecord(l, latest.get(l)));
+  }
+  if (balances.length > 0) {
+    const { rows } = await tx.query<{ loan_id: number }>(WRITE_BALANCES, [
+      balances.map((v) => v.loan_id), balances.map((v) => v.credit_limit), balances.map((v) => v.balance), balances.map((v) => v.balance_date)]);
+    if (rows.length < balances.length) {
+      const written = new Set(rows.map((r) => Number(r.loan_id)));
+      known.push(...balances.filter((v) => !written.has(v.loan_id)));
+    }
   }
   const mode = replace ? 'replace' : 'add';
   if (known.length > 0) await tx.query(WRITE_KNOWN[mode], [JSON.stringify(known)]);

@@ -379,7 +379,9 @@ async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>
   // A loan added by this batch has no payment yet.
   const latestOfNew = new Map(latest);
   for (const l of created) latestOfNew.set(l, null);
-  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)], latestOfNew, inParts);
+  const changed = new Set(result.changed);
+  const paymentsOnly = new Set(result.payments.map((p) => p.loan).filter((l) => !changed.has(l)));
+  await writeVersions(tx, [...result.changed, ...result.payments.map((p) => p.loan)], latestOfNew, inParts, paymentsOnly);
 }
 
 /** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */

@@ -142,6 +142,30 @@ test('a batch of Repayments only (no loan row changes) appends versions with the
   assert.deepEqual([back.balance, back.balanceDate], ['17500.75', addDays(today, -5)]);
 });
 
+test('a repayment\'s version (the balance columns sent, the rest copied from the previous version) equals the full state: the parties, the delay, the contract\'s credit limit again when a payment names none; a loan with no version yet is written in full', async () => {
+  const sharedBefore = (await versionsOf(loans.shared)).at(-1)!;
+  await ok('Repayments', [
+    pay(loans.shared, addDays(today, -1), 17000),
+    { reportReference: 'acc2', loanNumber: loans.account.loanNumber, loanType: 'RunningAccountLoan', runningAccountLoanRepayment: { balanceDate: addDays(today, -1), balance: 55.5 } },
+  ]);
+  const shared = (await versionsOf(loans.shared)).at(-1)!;
+  assert.deepEqual([shared.balance, shared.balanceDate], ['17000', addDays(today, -1)]);
+  assert.deepEqual(without(shared, 'knownFrom', 'balance', 'balanceDate'), without(sharedBefore, 'knownFrom', 'balance', 'balanceDate'), 'every other column as before');
+  assert.deepEqual(shared.borrowers, codesOf(loans.shared, 'borrowers'));
+  assert.deepEqual(shared.guarantors, codesOf(loans.shared, 'guarantors'));
+  const account = (await versionsOf(loans.account)).at(-1)!;
+  const contractLimit = String((loans.account.runningAccountLoan as { creditLimit: number }).creditLimit);
+  assert.deepEqual([account.balance, account.creditLimit], ['55.5', contractLimit], 'no credit limit in the payment: the contract\'s, not the earlier payment\'s 7000');
+
+  // A history being backfilled: the loan has no version yet, so there is nothing to copy from.
+  await db.query('DELETE FROM loan_versions WHERE loan_id = (SELECT id FROM loans WHERE loan_number = $1)', [num(loans.shared)]);
+  await ok('Repayments', [pay(loans.shared, today, 16500.25)]);
+  const full = await versionsOf(loans.shared);
+  assert.equal(full.length, 1, 'a version all the same');
+  assert.deepEqual(without(full[0]!, 'knownFrom', 'balance', 'balanceDate'), without(shared, 'knownFrom', 'balance', 'balanceDate'), 'the full state, computed from the loan');
+  assert.deepEqual([full[0]!.balance, full[0]!.balanceDate], ['16500.25', today]);
+});
+
 test('a bisected batch (one report the database refuses) leaves one version per loan, of the state applied, and none for the refused report', async () => {
   // A real trigger stands for whatever a report could still make the database refuse.
   await db.exec(`
