@@ -164,7 +164,7 @@ test('two processes on one database share the work; each lender’s batches take
 
 test('a batch held by one process does not stall other lenders’ batches, and its lender’s later batch waits for it', { skip }, async () => {
   const [held, ...others] = lenders.slice(4);
-  const loans = Array.from({ length: 20 }, () => lumpSumLoan());
+  let loans: Json[] = [];
   // A batch of `held` that "another process" is processing: stored, and its row locked in an open transaction,
   // as a process holds it while it applies it. (Stored without waking a worker, so we lock it before a poll takes it.)
   const locker = new pg.Client({ connectionString: database!.url });
@@ -173,6 +173,8 @@ test('a batch held by one process does not stall other lenders’ batches, and i
   try {
     for (let attempt = 0; attempt < 5 && !heldBatch; attempt++) {
       const reference = `two-held-${attempt}-${++serial}`;
+      // New loans each attempt: a batch a worker took first has added the previous attempt's (a second AddLoans of them is D01).
+      loans = Array.from({ length: 20 }, () => lumpSumLoan());
       const { rows } = await db.query<{ id: number }>('SELECT id FROM organisations WHERE id_code = $1', [held!.ref.idCode]);
       const stored = await receiveBatch(db, { organisationId: Number(rows[0]!.id), operation: 'AddLoans', batchReference: reference, rawBody: JSON.stringify(batchRequest(held!.ref, 'AddLoans', loans)), reportCount: loans.length });
       await locker.query('BEGIN');
