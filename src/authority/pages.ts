@@ -74,6 +74,7 @@ export class InOrderHash {
   readonly #waiting = new Map<number, string>();
   #next = 0;
   #wake: (() => void)[] = [];
+  #stopped = false;
 
   add(k: number, text: string): void {
     this.#waiting.set(k, text);
@@ -84,9 +85,18 @@ export class InOrderHash {
     for (const wake of this.#wake.splice(0)) wake();
   }
 
-  /** Resolves once fewer than `max` pages wait. */
+  /** Resolves once fewer than `max` pages wait, or the writing has stopped (a writer failed: the page awaited never comes). */
   async room(max: number): Promise<void> {
-    while (this.#waiting.size >= max) await new Promise<void>((resolve) => this.#wake.push(resolve));
+    while (!this.#stopped && this.#waiting.size >= max) await new Promise<void>((resolve) => this.#wake.push(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const wake of this.#wake.splice(0)) wake();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   /** The hash of pages 0 … count − 1 (all of them must have been added). */

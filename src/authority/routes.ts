@@ -123,7 +123,7 @@ export function authorityRoutes(opts: { db: Database; environment: Environment; 
         schema: {
           tags: ['authorities'],
           summary: "An order's deliveries and their status; with deliveryId (and page), a page of the content as NDJSON",
-          description: `Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson (MonthlyAggregates ordered as CSV: text/csv, its header the first line), page \`page\` (default 1) of at most ${PAGE_LINES} lines (a LoanStockSnapshot's page k holds the loans with ids in the k-th range of ${PAGE_LINES}), with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42.`,
+          description: `Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson (MonthlyAggregates ordered as CSV: text/csv, its header the first line), page \`page\` (default 1) of at most ${PAGE_LINES} lines (a LoanStockSnapshot's pages follow ranges of ${PAGE_LINES} loan ids, so they often hold fewer), with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42.`,
           body: DeliveryRequest,
           response: { 200: DeliveryAnswer, ...refusals(400, 401, 403, 404, 409, 429) },
           security: [{ mutualTLS: [] }],

@@ -57,20 +57,31 @@ export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pag
   const ranges = Math.ceil((rows[0]!.last ?? 0) / size);
   const hash = new InOrderHash();
   let next = 0;
+  let failure: { err: unknown } | undefined;
+  // A writer that fails stops the others before they take another page, and the production
+  // fails only once none is still writing: no page commits after it (the next attempt, or the
+  // failure, deletes what was written).
   const writer = async () => {
     for (;;) {
       await hash.room(2 * pages.parallel);
       const k = next++;
-      if (k >= ranges) return;
-      const written = await pages.run(async (t) => {
-        // A page's lines (about 5 MB) are sorted for string_agg in memory, not in a temporary file.
-        await t.query(`SET LOCAL work_mem = '64MB'`);
-        return t.queryUtf8(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]);
-      });
-      hash.add(k, written[0] ?? '');
+      if (hash.stopped || k >= ranges) return;
+      try {
+        const written = await pages.run(async (t) => {
+          // A page's lines (about 5 MB) are sorted for string_agg in memory, not in a temporary file.
+          await t.query(`SET LOCAL work_mem = '64MB'`);
+          return t.queryUtf8(sql, [...params, k + 1, k * size + 1, (k + 1) * size + 1]);
+        });
+        hash.add(k, written[0] ?? '');
+      } catch (err) {
+        failure ??= { err };
+        hash.stop();
+        return;
+      }
     }
   };
   await Promise.all(Array.from({ length: pages.parallel }, writer));
+  if (failure) throw failure.err;
   return hash.digest(ranges);
 }
 

@@ -109,7 +109,8 @@ export async function readPage(db: Database, organisationId: number, orderId: st
          o.parameters->>'format' AS format,
          (SELECT p.line_count FROM data_delivery_pages p WHERE p.delivery_id = d.id AND p.page_no = $4) AS lines
        FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
-       WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3`,
+       WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3
+       FOR SHARE OF d`, // the delivery cannot expire between this and the page's read
       [deliveryId, orderId, organisationId, page],
     );
     const d = rows[0];
@@ -186,6 +187,9 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     );
     const d = rows[0];
     if (!d) return 'taken';
+    // This transaction holds the row while the page writers work in their own (pages.ts): idle
+    // for minutes on a national snapshot, which a session timeout must not end.
+    await tx.query('SET LOCAL idle_in_transaction_session_timeout = 0');
     // The scope as it is now: a permission narrowed or revoked since the order narrows what is produced.
     const scope: AuthorityScope = authorityScope(d.scope ?? {});
     const pages = pagesFor(db, tx, PAGE_WRITERS, opts.pageLines);
@@ -217,8 +221,9 @@ async function recordDisclosure(tx: Queryable, deliveryId: string): Promise<void
 /** A delivery that cannot be produced ends Failed, with the reason (never content). */
 export async function failDelivery(db: Database, deliveryId: string, reason: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1`, [deliveryId, reason.slice(0, 500)]);
-    await deleteContent(tx, [deliveryId]); // the pages written before it failed
+    // Only an attempt still in progress: another process may have produced it meanwhile.
+    const { rowCount } = await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1 AND status = 'InProgress'`, [deliveryId, reason.slice(0, 500)]);
+    if (rowCount > 0) await deleteContent(tx, [deliveryId]); // the pages written before it failed
   });
 }
 
@@ -266,7 +271,9 @@ export async function cancelOrder(tx: Queryable, orderId: string, by: string): P
     [orderId, by],
   );
   if (rowCount === 0) return false;
-  await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = 'The order was cancelled' WHERE order_id = $1 AND status IN ('Pending', 'InProgress')`, [orderId]);
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE data_deliveries SET status = 'Failed', failure = 'The order was cancelled' WHERE order_id = $1 AND status IN ('Pending', 'InProgress') RETURNING id`, [orderId]);
+  if (rows.length > 0) await deleteContent(tx, rows.map((r) => r.id)); // what an attempt that died wrote
   return true;
 }
 

@@ -14,7 +14,10 @@ import { CSV_HEADER } from '../../src/authority/aggregates.ts';
 import { authorityOrdersJob } from '../../src/authority/job.ts';
 import { addDays, monthEnd, validateOrder } from '../../src/authority/orders.ts';
 import { pseudonym, pseudonymKey } from '../../src/authority/pseudonyms.ts';
-import { cancelOrder, claimDelivery, historyFrom, placeOrder, produceDelivery, scheduleRecurring } from '../../src/authority/store.ts';
+import { cancelOrder, claimDelivery, failDelivery, historyFrom, placeOrder, produceDelivery, scheduleRecurring } from '../../src/authority/store.ts';
+import { produceLoanStockSnapshot } from '../../src/authority/snapshot.ts';
+import { authorityScope } from '../../src/access/authority-scope.ts';
+import type { Queryable } from '../../src/db/database.ts';
 import { finnishDate } from '../../src/common/dates.ts';
 import type { HttpsJsonClient, JsonResponse } from '../../src/common/https-client.ts';
 import { knowledgeFinal } from '../../src/reporting/history.ts';
@@ -298,6 +301,68 @@ test('LoanStockSnapshot in pages of one loan\'s range each (written two at a tim
   assert.equal(after.status, 400, after.text);
   assert.deepEqual(codes(after), [['page', 'A10']]);
   assert.equal(await cancelOrder(db, orderId, 'test'), true);
+});
+
+test('a page writer that fails stops the others before they take another page; the production fails once none is writing; a failure or a cancellation deletes the pages, a Ready delivery is left alone', async () => {
+  const { db } = reg.register;
+  const deliveryId = randomUUID();
+  let calls = 0;
+  let running = 0;
+  let overlapAfterFailure = false;
+  let failed = false;
+  const pages = {
+    lines: 1,
+    parallel: 2,
+    run: async <T,>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+      if (failed) overlapAfterFailure = true;
+      calls++;
+      running++;
+      try {
+        if (calls === 3) {
+          await new Promise((r) => setTimeout(r, 20));
+          failed = true;
+          throw new Error('page 3 failed');
+        }
+        return await db.transaction(fn);
+      } finally {
+        running--;
+      }
+    },
+  };
+  const production = { deliveryId, organisationId: codesAuthority.id, period: { start: addDays(today, -1), end: addDays(today, -1) }, scope: authorityScope({ loans: 'all', identityCodes: 'codes' }), parameters: { type: 'LoanStockSnapshot' as const, snapshotDate: addDays(today, -1) } };
+  await assert.rejects(produceLoanStockSnapshot(db, production, pages), /page 3 failed/);
+  assert.equal(running, 0, 'no writer is still writing when the production fails');
+  assert.equal(overlapAfterFailure, false, 'no page was taken after the failure');
+  // Pages 1 and 2, the failing 3, and at most 2 × parallel written ahead of it while it was slow.
+  assert.ok(calls <= 3 + 2 * pages.parallel, `${calls} pages taken`);
+  const taken = calls;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(calls, taken, 'and none later');
+  const left = async (id: string) => Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM data_delivery_pages WHERE delivery_id = $1', [id])).rows[0]!.n);
+  assert.ok((await left(deliveryId)) > 0, 'the pages written before it are there until the delivery fails');
+
+  // The delivery fails: its pages go. A Ready delivery (another process produced it meanwhile) is not failed.
+  const v = validateOrder({ type: 'LoanStockSnapshot', snapshotDate: addDays(today, -1) }, 'Test', today, await historyFrom(db));
+  assert.ok('order' in v, JSON.stringify(v));
+  const { orderId } = await placeOrder(db, codesAuthority.id, { ...v.order, recurrence: 'Daily' });
+  const insert = (id: string, status: string) => db.query(`INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day, status) VALUES ($1, $2, $3, $3, $4, $5)`,
+    [id, orderId, addDays(today, -Math.floor(Math.random() * 1000) - 10), addDays(today, 1), status]);
+  await insert(deliveryId, 'InProgress');
+  await failDelivery(db, deliveryId, 'page 3 failed');
+  assert.equal(await left(deliveryId), 0);
+  const ready = randomUUID();
+  await insert(ready, 'Ready');
+  await db.query(`INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body) VALUES ($1, 1, 1, '\\x7b7d0a')`, [ready]);
+  await failDelivery(db, ready, 'a late failure of another attempt');
+  assert.equal((await db.query<{ status: string }>('SELECT status FROM data_deliveries WHERE id = $1', [ready])).rows[0]!.status, 'Ready');
+  assert.equal(await left(ready), 1);
+  // A cancelled order's delivery in progress loses what an attempt wrote.
+  const leftOver = randomUUID();
+  await insert(leftOver, 'InProgress');
+  await db.query(`INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body) VALUES ($1, 1, 1, '\\x7b7d0a')`, [leftOver]);
+  assert.equal(await cancelOrder(db, orderId, 'test'), true);
+  assert.equal(await left(leftOver), 0);
+  assert.equal(await left(ready), 1, 'a ready delivery keeps its content until it expires');
 });
 
 test('a snapshot of a day before the history starts is 400 D12; its first day can be ordered', async () => {
