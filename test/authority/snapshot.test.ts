@@ -345,8 +345,9 @@ test('a page writer that fails stops the others before they take another page; t
   const v = validateOrder({ type: 'LoanStockSnapshot', snapshotDate: addDays(today, -1) }, 'Test', today, await historyFrom(db));
   assert.ok('order' in v, JSON.stringify(v));
   const { orderId } = await placeOrder(db, codesAuthority.id, { ...v.order, recurrence: 'Daily' });
+  let day = 10; // each delivery of the order its own period (the key is order and period start)
   const insert = (id: string, status: string) => db.query(`INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day, status) VALUES ($1, $2, $3, $3, $4, $5)`,
-    [id, orderId, addDays(today, -Math.floor(Math.random() * 1000) - 10), addDays(today, 1), status]);
+    [id, orderId, addDays(today, -day++), addDays(today, 1), status]);
   await insert(deliveryId, 'InProgress');
   await failDelivery(db, deliveryId, 'page 3 failed');
   assert.equal(await left(deliveryId), 0);
