@@ -33,7 +33,7 @@ export function serve(databaseUrl: string, caDir: string, env: Record<string, st
   return new Promise((resolve, reject) => {
     // BENCH_PROFILE=dir writes a CPU profile of the register process there.
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const child = spawn(process.execPath, [...profile, BIN, 'serve', '--database-url', databaseUrl, '--ca-dir', caDir, '--port', '0', '--json'], {
+    const child = spawn(process.execPath, [...profile, BIN, 'serve', '--database-url', databaseUrl, '--ca-dir', caDir, '--port', '0', '--web-port', '0', '--json'], {
       // The benchmarks measure capacity: one organisation sends far more than the default
       // per-organisation rate limit allows, so the limit is set out of reach (still checked).
       env: { ...process.env, PCR_LOG_LEVEL: 'warn', PCR_RATE_LIMIT: '1000000', ...env },

@@ -18,6 +18,16 @@ export interface RegisterConfig {
   caDir: string;
   host: string;
   port: number;
+  /** The e-service's own listener (src/eservice/): HTTPS with the server certificate, no client certificate asked. */
+  webHost: string;
+  webPort: number;
+  /** A person's e-service session ends after this long without a request. */
+  sessionIdleMs: number;
+  /**
+   * The production identity provider of the e-service (OpenID Connect, code flow with PKCE).
+   * Unset: a Test register uses its own test identity provider; a Production register refuses to start.
+   */
+  oidc?: OidcConfig;
   /** The environment asked for; a new register stores it, an existing one must match. */
   environment?: Environment;
   /** Host names and addresses the generated server certificate is valid for. */
@@ -38,7 +48,22 @@ export interface RegisterConfig {
   rateLimit: { perSecond: number; burst: number };
 }
 
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** client_secret_basic with this secret, or private_key_jwt with the PEM key in privateKeyFile (its kid: privateKeyId). */
+  clientSecret?: string;
+  privateKeyFile?: string;
+  privateKeyId?: string;
+  /** The ID token or userinfo claim carrying the personal identity code. */
+  identityClaim: string;
+  /** Where the identity provider sends the person back (the e-service's /callback as the provider knows it). */
+  redirectUri: string;
+}
+
 export interface ConfigInput {
+  webHost?: string;
+  webPort?: string | number;
   dataDir?: string;
   databaseUrl?: string;
   caDir?: string;
@@ -68,6 +93,7 @@ export const NUMERIC_OPTIONS = {
   PCR_DATABASE_POOL_SIZE: { whole: true, min: 1, max: 1_000, default: 20 },
   PCR_RATE_LIMIT: { whole: false, min: 0, max: 1_000_000, default: 200 },
   PCR_RATE_BURST: { whole: false, min: 1, max: 10_000_000, default: undefined },
+  PCR_SESSION_IDLE_MINUTES: { whole: true, min: 1, max: 24 * 60, default: 15 },
 } as const;
 type NumericOption = keyof typeof NUMERIC_OPTIONS;
 
@@ -157,6 +183,8 @@ export const SETTINGS = [
   'PCR_DATA_DIR', 'PCR_CA_DIR', 'PCR_ENVIRONMENT', 'PCR_PORT', 'PCR_HOST', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT',
   'PCR_TLS_KEY', 'PCR_LOG_LEVEL', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS',
   'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_DEBUG',
+  'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
+  'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_OIDC_REDIRECT_URI',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_)/;
@@ -191,6 +219,40 @@ export function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return warnings;
 }
 
+/** PCR_OIDC_*: all of issuer, client id, redirect URI and one way to authenticate, or none. */
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const get = (name: string) => pick(name, undefined, name, env);
+  const issuer = get('PCR_OIDC_ISSUER');
+  const clientId = get('PCR_OIDC_CLIENT_ID');
+  const redirectUri = get('PCR_OIDC_REDIRECT_URI');
+  const secret = get('PCR_OIDC_CLIENT_SECRET');
+  const keyFile = get('PCR_OIDC_PRIVATE_KEY_FILE');
+  const keyId = get('PCR_OIDC_PRIVATE_KEY_ID');
+  const claim = get('PCR_OIDC_IDENTITY_CLAIM');
+  const any = [issuer, clientId, redirectUri, secret, keyFile, keyId, claim].some(Boolean);
+  if (!any) return undefined;
+  if (!issuer || !clientId || !redirectUri) throw new ConfigError('PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID and PCR_OIDC_REDIRECT_URI go together (the e-service\'s identity provider)');
+  for (const raw of [issuer, redirectUri]) {
+    let url: URL | undefined;
+    try {
+      url = new URL(raw.value.trim());
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:') throw new ConfigError(`${raw.name} must be an https:// URL, not ${shown(raw.value)}`);
+  }
+  if (!!secret === !!keyFile) throw new ConfigError('Give the e-service\'s identity provider one of PCR_OIDC_CLIENT_SECRET or PCR_OIDC_PRIVATE_KEY_FILE');
+  return {
+    issuer: issuer.value.trim(),
+    clientId: clientId.value.trim(),
+    redirectUri: redirectUri.value.trim(),
+    identityClaim: claim?.value.trim() ?? 'personal_identity_code',
+    ...(secret ? { clientSecret: secret.value } : {}),
+    ...(keyFile ? { privateKeyFile: readableFile(keyFile) } : {}),
+    ...(keyId ? { privateKeyId: keyId.value.trim() } : {}),
+  };
+}
+
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RegisterConfig {
   const dataDir = directory(pick('--data-dir', input.dataDir, 'PCR_DATA_DIR', env), './data');
   const caDir = directory(pick('--ca-dir', input.caDir, 'PCR_CA_DIR', env), join(dataDir, 'ca'));
@@ -210,6 +272,16 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const hostRaw = pick('--host', input.host, 'PCR_HOST', env);
   const host = hostRaw?.value.trim() ?? '127.0.0.1';
   if (hostRaw && !isHostName(host)) throw new ConfigError(`${hostRaw.name} must be a host name or an IP address, not ${shown(hostRaw.value)}`);
+
+  const webPortRaw = pick('--web-port', input.webPort, 'PCR_WEB_PORT', env);
+  const webPort = webPortRaw ? Number(webPortRaw.value.trim()) : 8080;
+  if (webPortRaw && (!/^\d+$/.test(webPortRaw.value.trim()) || webPort > 65535)) {
+    throw new ConfigError(`${webPortRaw.name} must be a port number from 0 to 65535 (0: any free port), not ${shown(webPortRaw.value)}`);
+  }
+  const webHostRaw = pick('--web-host', input.webHost, 'PCR_WEB_HOST', env);
+  const webHost = webHostRaw?.value.trim() ?? host;
+  if (webHostRaw && !isHostName(webHost)) throw new ConfigError(`${webHostRaw.name} must be a host name or an IP address, not ${shown(webHostRaw.value)}`);
+  const oidc = oidcConfig(env);
 
   const namesRaw = pick('--server-names', input.serverNames, 'PCR_SERVER_NAMES', env);
   const names = serverNames(namesRaw ? { name: namesRaw.name, value: namesRaw.value } : { name: '--server-names', value: 'localhost,127.0.0.1,::1' }, host);
@@ -238,6 +310,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     caDir,
     host,
     port,
+    webHost,
+    webPort,
+    sessionIdleMs: numeric('PCR_SESSION_IDLE_MINUTES', env) * 60_000,
+    ...(oidc ? { oidc } : {}),
     ...(environment ? { environment: environmentValue as Environment } : {}),
     serverNames: names,
     ...tls,

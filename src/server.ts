@@ -18,6 +18,7 @@ import { RateLimiter } from './access/rate-limit.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
 import type { Register } from './register.ts';
+import { buildEserviceApp } from './eservice/app.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -27,9 +28,16 @@ export interface RunningServer {
   logger: Logger;
   /** The background work (jobs/runner.ts): reporting batches, bans that end by themselves, authorities' orders. */
   worker: JobRunner;
+  /**
+   * The e-service for private persons (src/eservice/): its own listener. Off (undefined) in a
+   * Production register without its identity provider (PCR_OIDC_*): the test one is never served there.
+   */
+  web?: { app: FastifyInstance; url: string; port: number };
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
 }
+
+const urlHost = (host: string) => (host === '0.0.0.0' || host === '127.0.0.1' || host === '::' ? 'localhost' : host);
 
 export async function buildRegisterApp(register: Register, opts: { logger?: Logger; tls?: boolean } = {}) {
   const logger = opts.logger ?? createLogger({ level: register.config.logLevel });
@@ -61,18 +69,44 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
 
 export async function startServer(register: Register, opts: { logger?: Logger } = {}): Promise<RunningServer> {
   const { app, trust, logger, worker } = await buildRegisterApp(register, opts);
-  await app.listen({ host: register.config.host, port: register.config.port });
+  const config = register.config;
+  let webUrl = '';
+  const webOff = register.environment === 'Production' && !config.oidc;
+  if (webOff) logger.warn('The e-service is off: a Production register needs its identity provider (PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI and a client secret or key)');
+  const web = webOff ? undefined : await buildEserviceApp({
+    db: register.db,
+    environment: register.environment,
+    logger,
+    tls: { certPem: register.serverIdentity.certPem, keyPem: register.serverIdentity.keyPem },
+    sessionIdleMs: config.sessionIdleMs,
+    ...(config.oidc ? { oidc: config.oidc } : {}),
+    baseUrl: () => webUrl,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  try {
+    await web?.listen({ host: config.webHost, port: config.webPort });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   worker.start();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : register.config.port;
-  const hostForUrl = register.config.host === '0.0.0.0' || register.config.host === '127.0.0.1' ? 'localhost' : register.config.host;
+  const portOf = (s: FastifyInstance, fallback: number) => {
+    const address = s.server.address();
+    return typeof address === 'object' && address ? address.port : fallback;
+  };
+  const port = portOf(app, config.port);
+  const webPort = web ? portOf(web, config.webPort) : 0;
+  webUrl = `https://${urlHost(config.webHost)}:${webPort}`;
   return {
     app,
     port,
-    url: `https://${hostForUrl}:${port}`,
+    url: `https://${urlHost(config.host)}:${port}`,
     trust,
     logger,
     worker,
-    close: () => app.close(),
+    ...(web ? { web: { app: web, url: webUrl, port: webPort } } : {}),
+    close: async () => {
+      await Promise.all([app.close(), web?.close()]);
+    },
   };
 }

@@ -76,6 +76,13 @@ export async function findOrganisation(db: Queryable, ref: OrganisationRef): Pro
   return rows[0];
 }
 
+/** The names of organisations by id (the lenders a person's loans name). */
+export async function organisationNames(db: Queryable, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: number; name: string }>('SELECT id, name FROM organisations WHERE id = ANY($1::bigint[])', [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [Number(r.id), r.name]));
+}
+
 export async function requireOrganisation(db: Queryable, ref: OrganisationRef): Promise<Organisation> {
   const org = await findOrganisation(db, ref);
   if (!org) throw new InputError(`No organisation ${describeRef(ref)} in the register (add it with: pcr org add)`);

@@ -20,6 +20,8 @@ interface ServeOptions extends DbOptions {
   serverNames?: string;
   tlsCert?: string;
   tlsKey?: string;
+  webHost?: string;
+  webPort?: string;
   demo?: boolean;
   json?: boolean;
 }
@@ -33,6 +35,8 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
     .option('--environment <env>', 'Test | Production (a new register stores it; env PCR_ENVIRONMENT)')
     .option('--host <host>', 'address to listen on (env PCR_HOST)', undefined)
     .option('--port <port>', 'port (env PCR_PORT; default 8443)')
+    .option('--web-host <host>', "the e-service's address to listen on (env PCR_WEB_HOST; default: --host)")
+    .option('--web-port <port>', "the e-service's port (env PCR_WEB_PORT; default 8080)")
     .option('--server-names <names>', 'comma-separated host names for the generated server certificate (default localhost,127.0.0.1,::1)')
     .option('--tls-cert <file>', 'a server certificate of your own (e.g. publicly trusted), instead of one from the register CA')
     .option('--tls-key <file>', 'its private key')
@@ -76,10 +80,11 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
           process.once('SIGTERM', () => stop('SIGTERM'));
           process.once('SIGINT', () => stop('SIGINT'));
         });
-        const info = { url: server.url, environment: register.environment, database: register.db.kind, dataDir: config.dataDir };
+        const info = { url: server.url, webUrl: server.web?.url ?? null, environment: register.environment, database: register.db.kind, dataDir: config.dataDir };
         if (o.json) ctx.io.out(`${JSON.stringify(info)}\n`);
         else {
           ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);
+          ctx.io.out(server.web ? `E-service for private persons: ${server.web.url}/${register.environment === 'Test' ? ' (log in with any test personal identity code)' : ''}\n` : 'E-service for private persons: off (a Production register needs its identity provider: PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI, and a client secret or key)\n');
           const demo = demoInstructions(register, server.url);
           if (demo) ctx.io.out(`${demo}\n`);
         }

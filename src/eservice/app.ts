@@ -1,0 +1,254 @@
+/**
+ * The e-service for private persons (issue 12): its own HTTPS listener (`--web-port`, default
+ * 8080), with the register's server certificate and **no client certificate asked** (a browser
+ * would make the person pick one). A person logs in with OpenID Connect (authorization code and
+ * PKCE, state and nonce; openid-client): through a production identity provider configured with
+ * PCR_OIDC_*, or in a Test register through its own (test-idp.ts). The session is a random
+ * token in a `__Host-` cookie (Secure, HttpOnly, SameSite=Lax), kept in the database, ended by
+ * logout or after `sessionIdleMs` without a request. Every form carries a CSRF token; every page
+ * has a strict Content-Security-Policy (no script at all, styles from /style.css only). No URL
+ * carries an identity code, and the log records the route pattern, never the URL.
+ *
+ * The principal is a person: every page reads the data of the session's person and of no one
+ * else (person-data.ts takes no other identifier).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import * as oidc from 'openid-client';
+import type { Logger } from 'pino';
+import type { OidcConfig } from '../config.ts';
+import { finnishDate } from '../common/dates.ts';
+import type { Database } from '../db/database.ts';
+import { parsePersonalIdentityCode, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
+import { personLoans } from './person-data.ts';
+import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
+import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
+import { isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
+
+export interface EserviceOptions {
+  db: Database;
+  environment: RegisterEnvironment;
+  logger: Logger;
+  tls?: { certPem: string; keyPem: string };
+  sessionIdleMs: number;
+  /** A production identity provider; without it a Test register uses its own. */
+  oidc?: OidcConfig;
+  /** The e-service's address as browsers reach it (known once it listens: port 0 in tests). */
+  baseUrl: () => string;
+  today?: () => string;
+}
+
+const SESSION = '__Host-pcr-session';
+const LOGIN = '__Host-pcr-login';
+const FORM = '__Host-pcr-form';
+const LANG = '__Host-pcr-lang';
+
+function cookies(req: FastifyRequest): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+const cookie = (name: string, value: string, maxAgeSeconds?: number) =>
+  `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax${maxAgeSeconds !== undefined ? `; Max-Age=${maxAgeSeconds}` : ''}`;
+
+function same(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** The language of a request: the session's or the chosen one, else the browser's first of ours, else Finnish. */
+function languageOf(req: FastifyRequest, session?: Session): Language {
+  if (session) return session.language;
+  const chosen = cookies(req).get(LANG);
+  if (isLanguage(chosen)) return chosen;
+  for (const part of String(req.headers['accept-language'] ?? '').split(',')) {
+    const tag = part.trim().slice(0, 2).toLowerCase();
+    if (isLanguage(tag)) return tag;
+  }
+  return 'fi';
+}
+
+/** The relying party: how the e-service talks to its identity provider. */
+interface RelyingParty {
+  configuration(): Promise<oidc.Configuration>;
+  redirectUri: string;
+  claim: string;
+  idpOrigin(): string;
+}
+
+async function relyingParty(app: FastifyInstance, o: EserviceOptions): Promise<RelyingParty> {
+  const redirectUri = () => o.oidc?.redirectUri ?? `${o.baseUrl()}/callback`;
+  if (o.oidc) {
+    const p = o.oidc;
+    let configured: Promise<oidc.Configuration> | undefined;
+    const auth = async (): Promise<oidc.ClientAuth> => {
+      if (p.clientSecret) return oidc.ClientSecretBasic(p.clientSecret);
+      const { createPrivateKey } = await import('node:crypto');
+      const key = createPrivateKey(readFileSync(p.privateKeyFile!, 'utf8'));
+      return oidc.PrivateKeyJwt({ key: key as never, ...(p.privateKeyId ? { kid: p.privateKeyId } : {}) });
+    };
+    return {
+      configuration: () => (configured ??= auth().then((a) => oidc.discovery(new URL(p.issuer), p.clientId, { redirect_uris: [p.redirectUri], response_types: ['code'] }, a))),
+      redirectUri: p.redirectUri,
+      claim: p.identityClaim,
+      idpOrigin: () => new URL(p.issuer).origin,
+    };
+  }
+  if (o.environment !== 'Test') throw new Error('A Production register needs its identity provider (PCR_OIDC_ISSUER, …); the test identity provider is for Test registers only');
+  const testIdp = await mountTestIdp(app, o.db, { environment: o.environment, baseUrl: o.baseUrl, redirectUri });
+  // The register's own provider is asked in-process (its endpoints are routes of this app).
+  const inProcess: oidc.CustomFetch = async (url, init) => {
+    const u = new URL(url);
+    const res = await app.inject({
+      method: init.method as 'GET',
+      url: `${u.pathname}${u.search}`,
+      headers: { ...init.headers, host: u.host, 'x-forwarded-proto': 'https' },
+      ...(init.body !== undefined && init.body !== null ? { payload: typeof init.body === 'string' ? init.body : String(init.body) } : {}),
+    });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+    return new Response(res.rawPayload.length > 0 ? new Uint8Array(res.rawPayload) : null, { status: res.statusCode, headers });
+  };
+  let configured: Promise<oidc.Configuration> | undefined;
+  return {
+    configuration: () => (configured ??= testIdp().then((idp) =>
+      oidc.discovery(new URL(idp.issuer), idp.clientId, { redirect_uris: [redirectUri()], response_types: ['code'] }, oidc.ClientSecretBasic(idp.clientSecret), { [oidc.customFetch]: inProcess }))
+      .then((c) => {
+        c[oidc.customFetch] = inProcess;
+        return c;
+      })),
+    get redirectUri() {
+      return redirectUri();
+    },
+    claim: TEST_IDP_CLAIM,
+    idpOrigin: () => new URL(o.baseUrl()).origin,
+  };
+}
+
+export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    ...(o.tls ? { https: { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: false } } : {}),
+    // The e-service has no ids in paths beyond the login page's interaction id; bodies are small forms.
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
+  const today = o.today ?? (() => finnishDate());
+  await app.register(formbody);
+
+  // The log: the route's pattern and the status, never the URL (a query could carry anything).
+  app.addHook('onResponse', async (req, reply) => {
+    o.logger.info({ web: true, method: req.method, route: req.routeOptions.url ?? '(not found)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'e-service request');
+  });
+  const rp = await relyingParty(app, o);
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${rp.idpOrigin()}; frame-ancestors 'none'; base-uri 'none'`);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('strict-transport-security', 'max-age=31536000');
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  // A form posted from another site is refused (and a form without its CSRF token, below).
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.method !== 'POST') return;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== new URL(o.baseUrl()).origin) return reply.code(403).type('text/plain').send('Forbidden');
+  });
+
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  const sessionOf = async (req: FastifyRequest) => {
+    const token = cookies(req).get(SESSION);
+    return { token, session: await findSession(o.db, token, o.sessionIdleMs) };
+  };
+  /** The welcome page, with the token its login form must send back (a cookie and the form field). */
+  const welcome = (req: FastifyRequest, reply: FastifyReply, notice?: TextKey, status = 200) => {
+    const formToken = randomBytes(24).toString('base64url');
+    reply.header('set-cookie', [cookie(FORM, formToken, 3600), ...(notice === 'loggedOut' || notice === 'sessionEnded' ? [cookie(SESSION, '', 0)] : [])]);
+    return html(reply, welcomePage(languageOf(req), formToken, notice), status);
+  };
+
+  app.get('/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(STYLESHEET));
+
+  app.get('/', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (session) return reply.redirect('/loans', 303);
+    return welcome(req, reply, token ? 'sessionEnded' : undefined);
+  });
+
+  app.get<{ Params: { language: string }; Querystring: { next?: string } }>('/language/:language', async (req, reply) => {
+    const language = req.params.language;
+    if (!isLanguage(language)) return reply.code(404).type('text/plain').send('Not found');
+    const { token, session } = await sessionOf(req);
+    if (session && token) await setSessionLanguage(o.db, token, language);
+    const next = String(req.query.next ?? '/');
+    reply.header('set-cookie', cookie(LANG, language, 365 * 86_400));
+    return reply.redirect(/^\/[a-z]*$/.test(next) ? next : '/', 303);
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/login', async (req, reply) => {
+    if (!same(req.body?.formToken, cookies(req).get(FORM))) return welcome(req, reply, 'loginFailed', 403);
+    const configuration = await rp.configuration();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const login = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier, language: languageOf(req) };
+    const token = await startLogin(o.db, login);
+    const url = oidc.buildAuthorizationUrl(configuration, {
+      redirect_uri: rp.redirectUri,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state: login.state,
+      nonce: login.nonce,
+    });
+    reply.header('set-cookie', cookie(LOGIN, token, 600));
+    return reply.redirect(url.href, 303);
+  });
+
+  app.get('/callback', async (req, reply) => {
+    const login = await takeLogin(o.db, cookies(req).get(LOGIN));
+    reply.header('set-cookie', cookie(LOGIN, '', 0));
+    if (!login) return welcome(req, reply, 'loginFailed', 400);
+    let person: string | undefined;
+    try {
+      const configuration = await rp.configuration();
+      // The URL as the provider was told it (not from the Host header), with the answer's query.
+      const current = new URL(rp.redirectUri);
+      current.search = new URL(req.url, 'https://localhost').search;
+      const tokens = await oidc.authorizationCodeGrant(configuration, current, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+      const claims = tokens.claims()!;
+      let code = claims[rp.claim];
+      if (typeof code !== 'string') code = (await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub))[rp.claim];
+      const parsed = typeof code === 'string' ? parsePersonalIdentityCode(code) : undefined;
+      if (parsed?.ok && parsed.value.isTestCode === (o.environment === 'Test')) person = parsed.value.code;
+    } catch (err) {
+      o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login refused');
+    }
+    if (!person) return welcome(req, reply, 'loginFailed', 400);
+    const { token } = await createSession(o.db, person, login.language);
+    reply.header('set-cookie', [cookie(LOGIN, '', 0), cookie(SESSION, token)]);
+    return reply.redirect('/loans', 303);
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/logout', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session || !token) return welcome(req, reply, 'sessionEnded');
+    if (!same(req.body?.csrfToken, session.csrfToken)) return reply.code(403).type('text/plain').send('Forbidden');
+    await endSession(o.db, token);
+    return welcome(req, reply, 'loggedOut');
+  });
+
+  app.get('/loans', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+    const { loans, totals } = await personLoans(o.db, session.person, today());
+    return html(reply, loansPage(session.language, session.csrfToken, loans, totals));
+  });
+
+  return app;
+}

@@ -1,0 +1,73 @@
+/**
+ * A person's e-service sessions and logins under way, in the database (migration 0012) so that
+ * any register process serves any request. The browser holds a random token; the table holds
+ * its SHA-256 only. A session ends after `idleMs` without a request, or at logout.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/database.ts';
+import type { Language } from './views.ts';
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+const newToken = () => randomBytes(32).toString('base64url');
+
+export interface Session {
+  person: string;
+  csrfToken: string;
+  language: Language;
+}
+
+/** A new session for a person who has just logged in; returns the cookie's token. */
+export async function createSession(db: Queryable, person: string, language: Language): Promise<{ token: string; csrfToken: string }> {
+  const token = newToken();
+  const csrfToken = newToken();
+  await db.query('INSERT INTO eservice_sessions (token_sha256, person, csrf_token, language) VALUES ($1, $2, $3, $4)', [digest(token), person, csrfToken, language]);
+  return { token, csrfToken };
+}
+
+/** The session of a token, kept alive by this request; undefined when there is none or it has been idle too long (it is then deleted). */
+export async function findSession(db: Queryable, token: string | undefined, idleMs: number): Promise<Session | undefined> {
+  if (!token) return undefined;
+  const { rows } = await db.query<Session>(
+    `UPDATE eservice_sessions SET last_seen_at = now() WHERE token_sha256 = $1 AND last_seen_at > now() - make_interval(secs => $2)
+     RETURNING person, csrf_token AS "csrfToken", language`,
+    [digest(token), idleMs / 1000],
+  );
+  if (rows[0]) return rows[0];
+  await db.query('DELETE FROM eservice_sessions WHERE token_sha256 = $1', [digest(token)]);
+  return undefined;
+}
+
+export async function setSessionLanguage(db: Queryable, token: string, language: Language): Promise<void> {
+  await db.query('UPDATE eservice_sessions SET language = $2 WHERE token_sha256 = $1', [digest(token), language]);
+}
+
+export async function endSession(db: Queryable, token: string): Promise<void> {
+  await db.query('DELETE FROM eservice_sessions WHERE token_sha256 = $1', [digest(token)]);
+}
+
+export interface LoginUnderWay {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  language: Language;
+}
+
+/** A login sent to the identity provider: its state, nonce and PKCE verifier; returns the cookie's token. */
+export async function startLogin(db: Queryable, login: LoginUnderWay): Promise<string> {
+  const token = newToken();
+  await db.query('INSERT INTO eservice_logins (token_sha256, state, nonce, code_verifier, language) VALUES ($1, $2, $3, $4, $5)',
+    [digest(token), login.state, login.nonce, login.codeVerifier, login.language]);
+  return token;
+}
+
+/** The login the provider's answer belongs to, taken once (a replayed answer finds nothing), if it began in the last 10 minutes. */
+export async function takeLogin(db: Queryable, token: string | undefined): Promise<LoginUnderWay | undefined> {
+  if (!token) return undefined;
+  const { rows } = await db.query<LoginUnderWay & { fresh: boolean }>(
+    `DELETE FROM eservice_logins WHERE token_sha256 = $1
+     RETURNING state, nonce, code_verifier AS "codeVerifier", language, created_at > now() - interval '10 minutes' AS fresh`,
+    [digest(token)],
+  );
+  const r = rows[0];
+  return r?.fresh ? { state: r.state, nonce: r.nonce, codeVerifier: r.codeVerifier, language: r.language } : undefined;
+}

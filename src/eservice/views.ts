@@ -1,0 +1,133 @@
+/**
+ * The e-service's pages as HTML (issue 12): semantic, no script, no inline style (the
+ * Content-Security-Policy forbids both), every value escaped. Finnish by default, Swedish and
+ * English by the language switch. Pure functions of what they show.
+ */
+export const LANGUAGES = ['fi', 'sv', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const isLanguage = (s: unknown): s is Language => typeof s === 'string' && (LANGUAGES as readonly string[]).includes(s);
+
+const TEXT = {
+  fi: {
+    service: 'Positiivinen luottotietorekisteri', lang: 'Suomeksi', skip: 'Siirry sisältöön', languageNav: 'Kieli', mainNav: 'Päävalikko',
+    loans: 'Lainat', logout: 'Kirjaudu ulos', loggedOut: 'Olet kirjautunut ulos.', login: 'Kirjaudu sisään', welcome: 'Näet rekisteriin ilmoitetut tietosi, kun kirjaudut sisään vahvalla tunnistautumisella.',
+    idpTitle: 'Testiympäristön tunnistautuminen', idpField: 'Henkilötunnus', idpButton: 'Kirjaudu', idpInvalid: 'Anna kelvollinen testihenkilötunnus (yksilönumero 900–999).',
+    noLoans: 'Sinusta ei ole ilmoitettu voimassa olevia lainoja.', lender: 'Luotonantaja', loanType: 'Lainatyyppi', contractDate: 'Sopimuspäivä', currency: 'Valuutta',
+    amount: 'Myönnetty määrä', balance: 'Jäljellä oleva pääoma', creditLimit: 'Luottoraja', delays: 'Maksuviiveet', none: 'Ei', notReported: 'Tietoa ei ilmoitettu',
+    total: 'Yhteensä', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
+  },
+  sv: {
+    service: 'Positiva kreditupplysningsregistret', lang: 'På svenska', skip: 'Gå till innehållet', languageNav: 'Språk', mainNav: 'Huvudmeny',
+    loans: 'Lån', logout: 'Logga ut', loggedOut: 'Du har loggat ut.', login: 'Logga in', welcome: 'Du ser uppgifterna om dig i registret när du loggar in med stark autentisering.',
+    idpTitle: 'Identifiering i testmiljön', idpField: 'Personbeteckning', idpButton: 'Logga in', idpInvalid: 'Ange en giltig testpersonbeteckning (individnummer 900–999).',
+    noLoans: 'Inga gällande lån har anmälts om dig.', lender: 'Kreditgivare', loanType: 'Lånetyp', contractDate: 'Avtalsdag', currency: 'Valuta',
+    amount: 'Beviljat belopp', balance: 'Återstående kapital', creditLimit: 'Kreditgräns', delays: 'Betalningsdröjsmål', none: 'Nej', notReported: 'Uppgiften har inte anmälts',
+    total: 'Totalt', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
+  },
+  en: {
+    service: 'Positive Credit Register', lang: 'In English', skip: 'Skip to content', languageNav: 'Language', mainNav: 'Main menu',
+    loans: 'Loans', logout: 'Log out', loggedOut: 'You have logged out.', login: 'Log in', welcome: 'Log in with strong identification to see what the register holds about you.',
+    idpTitle: 'Test environment identification', idpField: 'Personal identity code', idpButton: 'Log in', idpInvalid: 'Enter a valid test personal identity code (individual number 900–999).',
+    noLoans: 'No active loans have been reported about you.', lender: 'Lender', loanType: 'Loan type', contractDate: 'Contract date', currency: 'Currency',
+    amount: 'Amount issued', balance: 'Outstanding balance', creditLimit: 'Credit limit', delays: 'Payment delays', none: 'None', notReported: 'No data reported',
+    total: 'Total', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
+  },
+} as const satisfies Record<Language, Record<string, string>>;
+
+export type TextKey = keyof (typeof TEXT)['en'];
+export const t = (language: Language, key: TextKey): string => TEXT[language][key];
+
+export const esc = (value: unknown): string =>
+  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The stylesheet (served as /style.css: the CSP allows no inline style). Contrast ≥ 4.5:1 throughout. */
+export const STYLESHEET = `body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}
+header,main,footer{padding:1rem 2rem;max-width:60rem}header{border-bottom:1px solid #595959}
+a{color:#0b4f8a}a:focus,button:focus,input:focus{outline:3px solid #0b4f8a;outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+nav ul{list-style:none;padding:0;display:flex;gap:1.5rem;flex-wrap:wrap}
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #595959;padding:.4rem .6rem;text-align:left}
+button{font:inherit;padding:.4rem 1rem;background:#0b4f8a;color:#fff;border:0;border-radius:4px;cursor:pointer}
+label{display:block;margin:.5rem 0 .25rem}input{font:inherit;padding:.3rem}[role=alert]{color:#8a1c1c;font-weight:bold}`;
+
+export interface Layout {
+  language: Language;
+  title: string;
+  /** The path the language links point to (the same page in another language). */
+  path: string;
+  /** Logged in: the main menu and the logout form (its CSRF token). */
+  session?: { csrfToken: string };
+  body: string;
+}
+
+export function page(l: Layout): string {
+  const langs = LANGUAGES.map((x) => x === l.language
+    ? `<li><span lang="${x}" aria-current="true">${esc(t(x, 'lang'))}</span></li>`
+    : `<li><a lang="${x}" hreflang="${x}" href="/language/${x}?next=${encodeURIComponent(l.path)}">${esc(t(x, 'lang'))}</a></li>`).join('');
+  const menu = l.session
+    ? `<nav aria-label="${esc(t(l.language, 'mainNav'))}"><ul><li><a href="/loans">${esc(t(l.language, 'loans'))}</a></li></ul></nav>
+<form method="post" action="/logout"><input type="hidden" name="csrfToken" value="${esc(l.session.csrfToken)}"><button type="submit">${esc(t(l.language, 'logout'))}</button></form>`
+    : '';
+  return `<!DOCTYPE html>
+<html lang="${l.language}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(l.title)} – ${esc(t(l.language, 'service'))}</title><link rel="stylesheet" href="/style.css"></head>
+<body>
+<a class="skip" href="#main">${esc(t(l.language, 'skip'))}</a>
+<header><p>${esc(t(l.language, 'service'))}</p><nav aria-label="${esc(t(l.language, 'languageNav'))}"><ul>${langs}</ul></nav>${menu}</header>
+<main id="main"><h1>${esc(l.title)}</h1>
+${l.body}
+</main>
+</body>
+</html>`;
+}
+
+/** The test identity provider's login page (test-idp.ts): the field "Personal identity code" and the button "Log in". */
+export function loginPage(o: { language: Language; action: string | null; invalid?: boolean; error?: string }): string {
+  const form = o.action
+    ? `<form method="post" action="${esc(o.action)}" autocomplete="off">
+<label for="personalIdentityCode">${esc(t(o.language, 'idpField'))}</label>
+<input id="personalIdentityCode" name="personalIdentityCode" type="text" required spellcheck="false" autocapitalize="characters"${o.invalid ? ' aria-invalid="true" aria-describedby="error"' : ''}>
+<p><button type="submit">${esc(t(o.language, 'idpButton'))}</button></p>
+</form>`
+    : '';
+  const error = o.invalid ? `<p id="error" role="alert">${esc(t(o.language, 'idpInvalid'))}</p>` : o.error ? `<p role="alert">${esc(o.error)}</p>` : '';
+  return `<!DOCTYPE html>
+<html lang="${o.language}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(t(o.language, 'idpTitle'))}</title><link rel="stylesheet" href="/style.css"></head>
+<body><main id="main"><h1>${esc(t(o.language, 'idpTitle'))}</h1>${error}${form}</main></body>
+</html>`;
+}
+
+/** The front page of a person not logged in. */
+export function welcomePage(language: Language, formToken: string, notice?: TextKey): string {
+  return page({
+    language, title: t(language, 'service'), path: '/',
+    body: `${notice ? `<p role="status">${esc(t(language, notice))}</p>` : ''}<p>${esc(t(language, 'welcome'))}</p>
+<form method="post" action="/login"><input type="hidden" name="formToken" value="${esc(formToken)}"><button type="submit">${esc(t(language, 'login'))}</button></form>`,
+  });
+}
+
+export interface LoanRow {
+  lender: string;
+  loanType: string;
+  contractDate: string;
+  currencyCode: string;
+  amountIssued: string | null;
+  balance: string | null;
+  creditLimit: string | null;
+  delayed: string | null;
+}
+
+/** Loans: the person's active loans as a borrower, grouped by type, with a total balance per currency. */
+export function loansPage(language: Language, csrfToken: string, loans: LoanRow[], totals: { currencyCode: string; balance: string }[]): string {
+  const cell = (v: string | null) => (v === null ? `<td>${esc(t(language, 'notReported'))}</td>` : `<td>${esc(v)}</td>`);
+  const groups = [...new Set(loans.map((l) => l.loanType))];
+  const tables = groups.map((type) => `<section><h2>${esc(type)}</h2>
+<table><thead><tr><th scope="col">${esc(t(language, 'lender'))}</th><th scope="col">${esc(t(language, 'contractDate'))}</th><th scope="col">${esc(t(language, 'currency'))}</th><th scope="col">${esc(t(language, 'amount'))}</th><th scope="col">${esc(t(language, 'creditLimit'))}</th><th scope="col">${esc(t(language, 'balance'))}</th><th scope="col">${esc(t(language, 'delays'))}</th></tr></thead>
+<tbody>${loans.filter((l) => l.loanType === type).map((l) => `<tr><td>${esc(l.lender)}</td><td>${esc(l.contractDate)}</td><td>${esc(l.currencyCode)}</td>${cell(l.amountIssued)}${cell(l.creditLimit)}${cell(l.balance)}<td>${esc(l.delayed ?? t(language, 'none'))}</td></tr>`).join('')}</tbody></table></section>`).join('\n');
+  const total = totals.length > 0
+    ? `<h2>${esc(t(language, 'total'))}</h2><table><tbody>${totals.map((x) => `<tr><th scope="row">${esc(x.currencyCode)}</th><td>${esc(x.balance)}</td></tr>`).join('')}</tbody></table>`
+    : '';
+  return page({ language, title: t(language, 'loans'), path: '/loans', session: { csrfToken }, body: loans.length === 0 ? `<p>${esc(t(language, 'noLoans'))}</p>` : `${tables}\n${total}` });
+}
