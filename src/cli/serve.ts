@@ -85,7 +85,7 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
         else {
           ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);
           ctx.io.out(server.web ? `E-service for private persons: ${server.web.url}/${register.environment === 'Test' ? ' (log in with any test personal identity code)' : ''}\n` : 'E-service for private persons: off (a Production register needs its identity provider: PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI, and a client secret or key)\n');
-          const demo = demoInstructions(register, server.url);
+          const demo = demoInstructions(register, server.url, server.web?.url);
           if (demo) ctx.io.out(`${demo}\n`);
         }
         await stopped;
@@ -107,6 +107,8 @@ function applyServerIdentity(server: RunningServer, register: Register, identity
   const tls = server.app.server as unknown as TlsServer;
   if (typeof tls.setSecureContext !== 'function') return; // a server without TLS (tests)
   tls.setSecureContext(secureContextOptions({ certPem: identity.certPem, keyPem: identity.keyPem, clientCaPem: register.ca.certPem }));
+  // The e-service's listener has the same certificate (and asks for no client certificate).
+  (server.web?.app.server as unknown as TlsServer | undefined)?.setSecureContext({ cert: identity.certPem, key: identity.keyPem });
 }
 
 /**

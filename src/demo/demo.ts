@@ -166,7 +166,7 @@ export function demoExamples(environment: string): Record<string, { [k: string]:
 }
 
 /** What the server prints at start when the demo is there: requests a newcomer can paste. */
-export function demoInstructions(register: Register, url: string): string | undefined {
+export function demoInstructions(register: Register, url: string, webUrl?: string): string | undefined {
   const dir = demoDir(register);
   if (!existsSync(join(dir, 'demo-bank-reporting', 'cert.pem'))) return undefined;
   const rel = relative(process.cwd(), dir) || '.';
@@ -204,6 +204,10 @@ export function demoInstructions(register: Register, url: string): string | unde
     post('OrderData', '', 'authority-data-use').replace('OrderData.json', 'OrderData-LateReporting.json'),
     '',
     `API reference: ${url}/documentation   error codes: ${url}/error-codes`,
+    ...(webUrl
+      ? ['', `The e-service for private persons: ${webUrl}/ (your browser will warn about the demo CA's certificate). Log in at the`,
+        `test identity provider with the demo person's code ${DEMO_PERSON} to see the loan reported above.`]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -135,6 +135,60 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_WEB_PORT / --web-port',
+    good: [
+      [{}, (c) => c.webPort, 8080],
+      [env('PCR_WEB_PORT', '0'), (c) => c.webPort, 0],
+      [{ input: { webPort: 9090 }, env: { PCR_WEB_PORT: 'x' } }, (c) => c.webPort, 9090],
+    ],
+    bad: [
+      [env('PCR_WEB_PORT', '65536'), /^PCR_WEB_PORT must be a port number from 0 to 65535 \(0: any free port\), not "65536"$/],
+      [env('PCR_WEB_PORT', 'http'), /not "http"/],
+      [env('PCR_WEB_PORT', ''), /^PCR_WEB_PORT is empty/],
+    ],
+  },
+  {
+    option: 'PCR_WEB_HOST / --web-host',
+    good: [
+      [{}, (c) => c.webHost, '127.0.0.1'],
+      [env('PCR_HOST', '0.0.0.0'), (c) => c.webHost, '0.0.0.0'],
+      [env('PCR_WEB_HOST', 'eservice.example.fi'), (c) => c.webHost, 'eservice.example.fi'],
+    ],
+    bad: [
+      [env('PCR_WEB_HOST', 'not a host'), /^PCR_WEB_HOST must be a host name or an IP address, not "not a host"$/],
+      [env('PCR_WEB_HOST', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_SESSION_IDLE_MINUTES',
+    good: [
+      [{}, (c) => c.sessionIdleMs, 15 * 60_000],
+      [env('PCR_SESSION_IDLE_MINUTES', '1'), (c) => c.sessionIdleMs, 60_000],
+      [env('PCR_SESSION_IDLE_MINUTES', '1440'), (c) => c.sessionIdleMs, 1440 * 60_000],
+    ],
+    bad: [
+      [env('PCR_SESSION_IDLE_MINUTES', '0'), /^PCR_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440, not "0"$/],
+      [env('PCR_SESSION_IDLE_MINUTES', '2.5'), /not "2.5"/],
+    ],
+  },
+  {
+    option: 'PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI, PCR_OIDC_CLIENT_SECRET, PCR_OIDC_PRIVATE_KEY_FILE, PCR_OIDC_PRIVATE_KEY_ID, PCR_OIDC_IDENTITY_CLAIM',
+    good: [
+      [{}, (c) => c.oidc, undefined],
+      [{ env: { PCR_OIDC_ISSUER: 'https://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback', PCR_OIDC_CLIENT_SECRET: 's3cret' } },
+        (c) => c.oidc, { issuer: 'https://idp.example.fi/', clientId: 'pcr', redirectUri: 'https://omat.example.fi/callback', identityClaim: 'personal_identity_code', clientSecret: 's3cret' }],
+      [{ env: { PCR_OIDC_ISSUER: 'https://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback', PCR_OIDC_PRIVATE_KEY_FILE: 'KEY', PCR_OIDC_PRIVATE_KEY_ID: 'k1', PCR_OIDC_IDENTITY_CLAIM: 'hetu' } },
+        (c) => [c.oidc?.privateKeyFile === keyFile, c.oidc?.privateKeyId, c.oidc?.identityClaim, c.oidc?.clientSecret], [true, 'k1', 'hetu', undefined]],
+    ],
+    bad: [
+      [env('PCR_OIDC_ISSUER', 'https://idp.example.fi/'), /^PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID and PCR_OIDC_REDIRECT_URI go together/],
+      [{ env: { PCR_OIDC_ISSUER: 'http://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback', PCR_OIDC_CLIENT_SECRET: 's' } }, /^PCR_OIDC_ISSUER must be an https:\/\/ URL, not "http:\/\/idp.example.fi\/"$/],
+      [{ env: { PCR_OIDC_ISSUER: 'https://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback' } }, /one of PCR_OIDC_CLIENT_SECRET or PCR_OIDC_PRIVATE_KEY_FILE/],
+      [{ env: { PCR_OIDC_ISSUER: 'https://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback', PCR_OIDC_CLIENT_SECRET: 's', PCR_OIDC_PRIVATE_KEY_FILE: 'KEY' } }, /one of PCR_OIDC_CLIENT_SECRET or PCR_OIDC_PRIVATE_KEY_FILE/],
+      [{ env: { PCR_OIDC_ISSUER: 'https://idp.example.fi/', PCR_OIDC_CLIENT_ID: 'pcr', PCR_OIDC_REDIRECT_URI: 'https://omat.example.fi/callback', PCR_OIDC_PRIVATE_KEY_FILE: 'MISSING' } }, /^PCR_OIDC_PRIVATE_KEY_FILE: ".*missing\.pem" does not exist$/],
+    ],
+  },
+  {
     option: 'PCR_HOST / --host',
     good: [
       [{}, (c) => c.host, '127.0.0.1'],
@@ -244,13 +298,13 @@ for (const row of TABLE) {
 
 test('the table covers every option the register reads', () => {
   const covered = TABLE.map((r) => r.option).join(' ');
-  for (const name of ['PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR']) {
+  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
     'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
-    'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs',
+    'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
 });
