@@ -22,10 +22,10 @@ import type { OidcConfig } from '../config.ts';
 import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
 import { parsePersonalIdentityCode, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
-import { personLoans } from './person-data.ts';
+import { personExtract, personExtracts, personLoans } from './person-data.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
-import { isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
+import { extractPage, extractsPage, isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
 
 export interface EserviceOptions {
   db: Database;
@@ -248,6 +248,22 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
     const { loans, totals } = await personLoans(o.db, session.person, today());
     return html(reply, loansPage(session.language, session.csrfToken, loans, totals));
+  });
+
+  app.get<{ Querystring: { before?: string } }>('/extracts', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+    const { rows, older } = await personExtracts(o.db, session.person, typeof req.query.before === 'string' ? req.query.before : undefined);
+    return html(reply, extractsPage(session.language, session.csrfToken, rows, older));
+  });
+
+  app.get<{ Params: { ref: string } }>('/extracts/:ref', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+    // Another person's extract is exactly as absent as one that does not exist.
+    const found = await personExtract(o.db, session.person, req.params.ref);
+    if (!found) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    return html(reply, extractPage(session.language, session.csrfToken, found.row, found.content));
   });
 
   return app;

@@ -15,7 +15,8 @@ const TEXT = {
     idpTitle: 'Testiympäristön tunnistautuminen', idpField: 'Henkilötunnus', idpButton: 'Kirjaudu', idpInvalid: 'Anna kelvollinen testihenkilötunnus (yksilönumero 900–999).',
     noLoans: 'Sinusta ei ole ilmoitettu voimassa olevia lainoja.', lender: 'Luotonantaja', loanType: 'Lainatyyppi', contractDate: 'Sopimuspäivä', currency: 'Valuutta',
     amount: 'Myönnetty määrä', balance: 'Jäljellä oleva pääoma', creditLimit: 'Luottoraja', delays: 'Maksuviiveet', none: 'Ei', notReported: 'Tietoa ei ilmoitettu',
-    total: 'Yhteensä', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
+    total: 'Yhteensä', asked: 'Kuka on kysynyt', askedIntro: 'Luotonantajat, jotka ovat pyytäneet sinusta rekisteriotteen, uusin ensin.', noExtracts: 'Sinusta ei ole pyydetty rekisteriotteita.',
+    date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
   },
   sv: {
     service: 'Positiva kreditupplysningsregistret', lang: 'På svenska', skip: 'Gå till innehållet', languageNav: 'Språk', mainNav: 'Huvudmeny',
@@ -23,7 +24,8 @@ const TEXT = {
     idpTitle: 'Identifiering i testmiljön', idpField: 'Personbeteckning', idpButton: 'Logga in', idpInvalid: 'Ange en giltig testpersonbeteckning (individnummer 900–999).',
     noLoans: 'Inga gällande lån har anmälts om dig.', lender: 'Kreditgivare', loanType: 'Lånetyp', contractDate: 'Avtalsdag', currency: 'Valuta',
     amount: 'Beviljat belopp', balance: 'Återstående kapital', creditLimit: 'Kreditgräns', delays: 'Betalningsdröjsmål', none: 'Nej', notReported: 'Uppgiften har inte anmälts',
-    total: 'Totalt', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
+    total: 'Totalt', asked: 'Vem har frågat', askedIntro: 'Kreditgivare som har begärt ett registerutdrag om dig, det senaste först.', noExtracts: 'Inga registerutdrag har begärts om dig.',
+    date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
   },
   en: {
     service: 'Positive Credit Register', lang: 'In English', skip: 'Skip to content', languageNav: 'Language', mainNav: 'Main menu',
@@ -31,7 +33,8 @@ const TEXT = {
     idpTitle: 'Test environment identification', idpField: 'Personal identity code', idpButton: 'Log in', idpInvalid: 'Enter a valid test personal identity code (individual number 900–999).',
     noLoans: 'No active loans have been reported about you.', lender: 'Lender', loanType: 'Loan type', contractDate: 'Contract date', currency: 'Currency',
     amount: 'Amount issued', balance: 'Outstanding balance', creditLimit: 'Credit limit', delays: 'Payment delays', none: 'None', notReported: 'No data reported',
-    total: 'Total', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
+    total: 'Total', asked: 'Who has asked', askedIntro: 'Lenders who have requested a credit register extract about you, newest first.', noExtracts: 'No extract has been requested about you.',
+    date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
   },
 } as const satisfies Record<Language, Record<string, string>>;
 
@@ -66,7 +69,7 @@ export function page(l: Layout): string {
     ? `<li><span lang="${x}" aria-current="true">${esc(t(x, 'lang'))}</span></li>`
     : `<li><a lang="${x}" hreflang="${x}" href="/language/${x}?next=${encodeURIComponent(l.path)}">${esc(t(x, 'lang'))}</a></li>`).join('');
   const menu = l.session
-    ? `<nav aria-label="${esc(t(l.language, 'mainNav'))}"><ul><li><a href="/loans">${esc(t(l.language, 'loans'))}</a></li></ul></nav>
+    ? `<nav aria-label="${esc(t(l.language, 'mainNav'))}"><ul><li><a href="/loans">${esc(t(l.language, 'loans'))}</a></li><li><a href="/extracts">${esc(t(l.language, 'asked'))}</a></li></ul></nav>
 <form method="post" action="/logout"><input type="hidden" name="csrfToken" value="${esc(l.session.csrfToken)}"><button type="submit">${esc(t(l.language, 'logout'))}</button></form>`
     : '';
   return `<!DOCTYPE html>
@@ -102,7 +105,7 @@ export function loginPage(o: { language: Language; action: string | null; invali
 /** The front page of a person not logged in. */
 export function welcomePage(language: Language, formToken: string, notice?: TextKey): string {
   return page({
-    language, title: t(language, 'service'), path: '/',
+    language, title: t(language, 'login'), path: '/',
     body: `${notice ? `<p role="status">${esc(t(language, notice))}</p>` : ''}<p>${esc(t(language, 'welcome'))}</p>
 <form method="post" action="/login"><input type="hidden" name="formToken" value="${esc(formToken)}"><button type="submit">${esc(t(language, 'login'))}</button></form>`,
   });
@@ -130,4 +133,38 @@ export function loansPage(language: Language, csrfToken: string, loans: LoanRow[
     ? `<h2>${esc(t(language, 'total'))}</h2><table><tbody>${totals.map((x) => `<tr><th scope="row">${esc(x.currencyCode)}</th><td>${esc(x.balance)}</td></tr>`).join('')}</tbody></table>`
     : '';
   return page({ language, title: t(language, 'loans'), path: '/loans', session: { csrfToken }, body: loans.length === 0 ? `<p>${esc(t(language, 'noLoans'))}</p>` : `${tables}\n${total}` });
+}
+
+export interface AskedRow {
+  extractReference: string;
+  /** The Finnish date and time. */
+  when: string;
+  lender: string;
+  purposes: string[];
+}
+
+/** Who has asked: the extracts about the person, a page at a time, each opening to its content. */
+export function extractsPage(language: Language, csrfToken: string, rows: AskedRow[], older: string | null): string {
+  const purpose = (p: string[]) => (p.length === 1 ? p[0]! : t(language, 'severalPurposes'));
+  const body = rows.length === 0
+    ? `<p>${esc(t(language, 'noExtracts'))}</p>`
+    : `<p>${esc(t(language, 'askedIntro'))}</p>
+<table><thead><tr><th scope="col">${esc(t(language, 'date'))}</th><th scope="col">${esc(t(language, 'lender'))}</th><th scope="col">${esc(t(language, 'purposes'))}</th><th scope="col">${esc(t(language, 'extract'))}</th></tr></thead>
+<tbody>${rows.map((r) => `<tr><td>${esc(r.when)}</td><td>${esc(r.lender)}</td><td>${esc(purpose(r.purposes))}</td><td><a href="/extracts/${esc(r.extractReference)}">${esc(t(language, 'open'))}<span class="skip"> ${esc(r.when)} ${esc(r.lender)}</span></a></td></tr>`).join('')}</tbody></table>
+${older ? `<p><a href="/extracts?before=${encodeURIComponent(older)}">${esc(t(language, 'older'))}</a></p>` : ''}`;
+  return page({ language, title: t(language, 'asked'), path: '/extracts', session: { csrfToken }, body });
+}
+
+/** One extract, exactly as the lender received it. */
+export function extractPage(language: Language, csrfToken: string, row: AskedRow, content: string): string {
+  let shown = content;
+  try {
+    shown = JSON.stringify(JSON.parse(content), null, 2);
+  } catch {
+    // shown as stored
+  }
+  return page({
+    language, title: `${t(language, 'extract')} ${row.when}`, path: '/extracts', session: { csrfToken },
+    body: `<p>${esc(row.lender)}</p><p>${esc(t(language, 'received'))}</p><pre>${esc(shown)}</pre><p><a href="/extracts">${esc(t(language, 'back'))}</a></p>`,
+  });
 }

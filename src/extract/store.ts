@@ -172,6 +172,40 @@ export class ExtractProducer {
 }
 
 /** The invoice basis: extracts per lender in a month (yyyy-MM, Finnish time). */
+export interface ExtractLogEntry {
+  extractReference: string;
+  createdAt: Date;
+  lender: string;
+  purposes: string[];
+}
+
+/**
+ * The extracts made about a person, newest first, `limit` of them after the one `before` (the
+ * last entry of the previous page, the person's own: another's reference gives nothing): a range
+ * read of the person's index, whatever the log's length.
+ */
+export async function extractsAbout(db: Queryable, person: string, limit: number, before?: string): Promise<ExtractLogEntry[]> {
+  const { rows } = await db.query<ExtractLogEntry>(
+    `SELECT e.extract_reference AS "extractReference", e.created_at AS "createdAt", o.name AS lender, e.purposes
+     FROM extracts e JOIN organisations o ON o.id = e.organisation_id
+     WHERE e.person = $1 AND ($2::uuid IS NULL OR (e.created_at, e.extract_reference) <
+       (SELECT b.created_at, b.extract_reference FROM extracts b WHERE b.person = $1 AND b.extract_reference = $2::uuid))
+     ORDER BY e.created_at DESC, e.extract_reference DESC LIMIT $3`,
+    [person, before ?? null, limit],
+  );
+  return rows;
+}
+
+/** One extract about the person as the lender received it; undefined for any other person's (or none). */
+export async function extractContentFor(db: Queryable, person: string, extractReference: string): Promise<(ExtractLogEntry & { content: string }) | undefined> {
+  const { rows } = await db.query<ExtractLogEntry & { content: string }>(
+    `SELECT e.extract_reference AS "extractReference", e.created_at AS "createdAt", o.name AS lender, e.purposes, e.content
+     FROM extracts e JOIN organisations o ON o.id = e.organisation_id WHERE e.person = $1 AND e.extract_reference = $2`,
+    [person, extractReference],
+  );
+  return rows[0];
+}
+
 export async function billing(db: Queryable, month: string): Promise<{ businessId: string; name: string; extracts: number }[]> {
   const { rows } = await db.query<{ businessId: string; name: string; extracts: number }>(
     `SELECT o.id_code AS "businessId", o.name, count(*)::int AS extracts

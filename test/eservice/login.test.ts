@@ -179,3 +179,44 @@ test('a Production register without its identity provider serves no e-service (t
     await production.close();
   }
 });
+
+test('Who has asked: every extract about the person, newest first, 20 a page with a link to older ones, each opening to exactly what the lender received; another person\'s extract is not found', async () => {
+  const lender = await reg.lender('data-use');
+  const refs: string[] = [];
+  for (let i = 0; i < 21; i++) {
+    const purposes = i === 20 ? ['NewConsumerCredit', 'ChangesToTermsOfConsumerCredit'] : ['NewConsumerCredit'];
+    const res = await lender.client.post<{ creditRegisterExtract: { extractReference?: string } }>('/GetCreditRegisterExtract', {
+      targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: lender.ref.idCode },
+      request: { idCodeType: 'PersonalIdentityCode', idCode: alice, creditRegisterExtractPurpose: purposes, lenderReference: `application-${i}` },
+    });
+    assert.equal(res.status, 200, res.text);
+    refs.push(String(res.body.creditRegisterExtract.extractReference));
+  }
+  const web = browser();
+  await logIn(web, alice);
+  const first = await web.get(`${base}/extracts`);
+  assert.equal(first.status, 200);
+  const links = [...first.body.matchAll(/href="\/extracts\/([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+  assert.equal(links.length, 20);
+  assert.equal(links[0], refs[20], 'the newest first');
+  assert.match(first.body, /Several purposes/);
+  const older = /href="(\/extracts\?before=[^"]+)"/.exec(first.body)![1]!.replace(/&amp;/g, '&');
+  const second = await web.get(`${base}${older}`);
+  const rest = [...second.body.matchAll(/href="\/extracts\/([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+  assert.deepEqual(rest, [refs[0]], 'the oldest on the second page');
+  assert.doesNotMatch(second.body, /extracts\?before=/, 'no page after the last');
+  const opened = await web.get(`${base}/extracts/${refs[5]}`);
+  assert.equal(opened.status, 200);
+  assert.match(opened.body, /application-5/);
+  const stored = (await reg.register.db.query<{ content: string }>('SELECT content FROM extracts WHERE extract_reference = $1', [refs[5]])).rows[0]!.content;
+  assert.ok(opened.body.includes(JSON.stringify(JSON.parse(stored), null, 2).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')), 'exactly what the lender received');
+  // Bob: Alice's extract is not found, and her reference as his page's cursor shows him nothing of hers.
+  const bobs = browser();
+  await logIn(bobs, bob);
+  assert.equal((await bobs.get(`${base}/extracts/${refs[5]}`)).status, 404);
+  assert.equal((await bobs.get(`${base}/extracts/not-a-reference`)).status, 404);
+  const cursor = await bobs.get(`${base}/extracts?before=${refs[20]}`);
+  assert.equal(cursor.status, 200);
+  assert.doesNotMatch(cursor.body, /application-|href="\/extracts\/[0-9a-f-]{36}"/);
+  assert.equal((await bobs.get(`${base}/extracts?before=${encodeURIComponent("'; DROP TABLE extracts; --")}`)).status, 200);
+});
