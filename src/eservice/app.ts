@@ -23,9 +23,14 @@ import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
 import { parsePersonalIdentityCode, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
 import { personExtract, personExtracts, personLoans } from './person-data.ts';
+import { findBanState, removeBan, setBan, setConsent } from '../bans/store.ts';
+import { InputError } from '../common/errors.ts';
+
+/** Who a person's own change is recorded as done by (ban history; the code is the row's person). */
+export const BY_PERSON = 'the person (e-service)';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
-import { extractPage, extractsPage, isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
+import { banPage, extractPage, extractsPage, isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
 
 export interface EserviceOptions {
   db: Database;
@@ -248,6 +253,61 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
     const { loans, totals } = await personLoans(o.db, session.person, today());
     return html(reply, loansPage(session.language, session.csrfToken, loans, totals));
+  });
+
+  /** The session of a request whose form must carry its CSRF token; undefined once the reply is sent. */
+  const formSession = async (req: FastifyRequest<{ Body: Record<string, string | undefined> }>, reply: FastifyReply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session) {
+      await welcome(req, reply, token ? 'sessionEnded' : undefined);
+      return undefined;
+    }
+    if (!same(req.body?.csrfToken, session.csrfToken)) {
+      await reply.code(403).type('text/plain').send('Forbidden');
+      return undefined;
+    }
+    return session;
+  };
+  const showBan = async (reply: FastifyReply, session: Session, notice?: { saved?: boolean; error?: string }, status = 200) =>
+    html(reply, banPage(session.language, session.csrfToken, await findBanState(o.db, session.person), today(), notice), status);
+
+  app.get('/ban', async (req, reply) => {
+    const { token, session } = await sessionOf(req);
+    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+    return showBan(reply, session);
+  });
+
+  // Every change through the ban area's own functions, as the operator's commands: in force at once for extracts and the feed.
+  app.post<{ Body: Record<string, string | undefined> }>('/ban', async (req, reply) => {
+    const session = await formSession(req, reply);
+    if (!session) return reply;
+    const b = req.body ?? {};
+    try {
+      await o.db.transaction((tx) => setBan(tx, session.person, {
+        reason: String(b.reason ?? ''),
+        ...(b.startDate ? { startDate: b.startDate } : {}),
+        ...(b.endDate ? { endDate: b.endDate } : {}),
+        consent: b.consent === 'yes',
+      }, BY_PERSON, today()));
+    } catch (err) {
+      if (err instanceof InputError) return showBan(reply, session, { error: err.message }, 400);
+      throw err;
+    }
+    return showBan(reply, session, { saved: true });
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/ban/remove', async (req, reply) => {
+    const session = await formSession(req, reply);
+    if (!session) return reply;
+    await o.db.transaction((tx) => removeBan(tx, session.person, BY_PERSON));
+    return showBan(reply, session, { saved: true });
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/ban/consent', async (req, reply) => {
+    const session = await formSession(req, reply);
+    if (!session) return reply;
+    await o.db.transaction((tx) => setConsent(tx, session.person, req.body?.give === 'yes', BY_PERSON));
+    return showBan(reply, session, { saved: true });
   });
 
   app.get<{ Querystring: { before?: string } }>('/extracts', async (req, reply) => {

@@ -15,6 +15,10 @@ const TEXT = {
     idpTitle: 'Testiympäristön tunnistautuminen', idpField: 'Henkilötunnus', idpButton: 'Kirjaudu', idpInvalid: 'Anna kelvollinen testihenkilötunnus (yksilönumero 900–999).',
     noLoans: 'Sinusta ei ole ilmoitettu voimassa olevia lainoja.', lender: 'Luotonantaja', loanType: 'Lainatyyppi', contractDate: 'Sopimuspäivä', currency: 'Valuutta',
     amount: 'Myönnetty määrä', balance: 'Jäljellä oleva pääoma', creditLimit: 'Luottoraja', delays: 'Maksuviiveet', none: 'Ei', notReported: 'Tietoa ei ilmoitettu',
+    ban: 'Vapaaehtoinen luottokielto', banNone: 'Sinulla ei ole luottokieltoa.', banInForce: 'Luottokielto', reason: 'Syy', startDate: 'Alkaa', endDate: 'Päättyy (tyhjä: toistaiseksi)', indefinite: 'toistaiseksi',
+    setBan: 'Aseta tai muuta luottokielto', saveBan: 'Tallenna luottokielto', removeBan: 'Poista luottokielto', consent: 'Suostumus luottotietoyhtiöille', consentOn: 'Olet antanut suostumuksen luottokiellon välittämiseen luottotietoyhtiöille.', consentOff: 'Et ole antanut suostumusta luottokiellon välittämiseen luottotietoyhtiöille.',
+    giveConsent: 'Anna suostumus', withdrawConsent: 'Peru suostumus', consentWith: 'Välitä luottokielto luottotietoyhtiöille', saved: 'Muutos on tallennettu ja on voimassa heti.',
+    RiskOfIdentityTheft: 'Identiteettivarkauden vaara', ControlOfPersonalFinances: 'Oman talouden hallinta', Other: 'Muu syy',
     total: 'Yhteensä', asked: 'Kuka on kysynyt', askedIntro: 'Luotonantajat, jotka ovat pyytäneet sinusta rekisteriotteen, uusin ensin.', noExtracts: 'Sinusta ei ole pyydetty rekisteriotteita.',
     date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
   },
@@ -24,6 +28,10 @@ const TEXT = {
     idpTitle: 'Identifiering i testmiljön', idpField: 'Personbeteckning', idpButton: 'Logga in', idpInvalid: 'Ange en giltig testpersonbeteckning (individnummer 900–999).',
     noLoans: 'Inga gällande lån har anmälts om dig.', lender: 'Kreditgivare', loanType: 'Lånetyp', contractDate: 'Avtalsdag', currency: 'Valuta',
     amount: 'Beviljat belopp', balance: 'Återstående kapital', creditLimit: 'Kreditgräns', delays: 'Betalningsdröjsmål', none: 'Nej', notReported: 'Uppgiften har inte anmälts',
+    ban: 'Frivilligt kreditförbud', banNone: 'Du har inget kreditförbud.', banInForce: 'Kreditförbud', reason: 'Orsak', startDate: 'Börjar', endDate: 'Upphör (tomt: tills vidare)', indefinite: 'tills vidare',
+    setBan: 'Ställ in eller ändra kreditförbud', saveBan: 'Spara kreditförbudet', removeBan: 'Ta bort kreditförbudet', consent: 'Samtycke till kreditupplysningsföretag', consentOn: 'Du har samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.', consentOff: 'Du har inte samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.',
+    giveConsent: 'Ge samtycke', withdrawConsent: 'Återkalla samtycket', consentWith: 'Förmedla kreditförbudet till kreditupplysningsföretag', saved: 'Ändringen har sparats och gäller genast.',
+    RiskOfIdentityTheft: 'Risk för identitetsstöld', ControlOfPersonalFinances: 'Kontroll över den egna ekonomin', Other: 'Annat skäl',
     total: 'Totalt', asked: 'Vem har frågat', askedIntro: 'Kreditgivare som har begärt ett registerutdrag om dig, det senaste först.', noExtracts: 'Inga registerutdrag har begärts om dig.',
     date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
   },
@@ -33,6 +41,10 @@ const TEXT = {
     idpTitle: 'Test environment identification', idpField: 'Personal identity code', idpButton: 'Log in', idpInvalid: 'Enter a valid test personal identity code (individual number 900–999).',
     noLoans: 'No active loans have been reported about you.', lender: 'Lender', loanType: 'Loan type', contractDate: 'Contract date', currency: 'Currency',
     amount: 'Amount issued', balance: 'Outstanding balance', creditLimit: 'Credit limit', delays: 'Payment delays', none: 'None', notReported: 'No data reported',
+    ban: 'Voluntary credit ban', banNone: 'You have no credit ban.', banInForce: 'Credit ban', reason: 'Reason', startDate: 'Starts', endDate: 'Ends (empty: until further notice)', indefinite: 'until further notice',
+    setBan: 'Set or change your credit ban', saveBan: 'Save the credit ban', removeBan: 'Remove the credit ban', consent: 'Consent for credit information companies', consentOn: 'You have consented to your credit ban being passed to credit information companies.', consentOff: 'You have not consented to your credit ban being passed to credit information companies.',
+    giveConsent: 'Give consent', withdrawConsent: 'Withdraw consent', consentWith: 'Pass the credit ban to credit information companies', saved: 'The change is saved and in force at once.',
+    RiskOfIdentityTheft: 'Risk of identity theft', ControlOfPersonalFinances: 'Control of personal finances', Other: 'Other reason',
     total: 'Total', asked: 'Who has asked', askedIntro: 'Lenders who have requested a credit register extract about you, newest first.', noExtracts: 'No extract has been requested about you.',
     date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
   },
@@ -69,7 +81,7 @@ export function page(l: Layout): string {
     ? `<li><span lang="${x}" aria-current="true">${esc(t(x, 'lang'))}</span></li>`
     : `<li><a lang="${x}" hreflang="${x}" href="/language/${x}?next=${encodeURIComponent(l.path)}">${esc(t(x, 'lang'))}</a></li>`).join('');
   const menu = l.session
-    ? `<nav aria-label="${esc(t(l.language, 'mainNav'))}"><ul><li><a href="/loans">${esc(t(l.language, 'loans'))}</a></li><li><a href="/extracts">${esc(t(l.language, 'asked'))}</a></li></ul></nav>
+    ? `<nav aria-label="${esc(t(l.language, 'mainNav'))}"><ul><li><a href="/loans">${esc(t(l.language, 'loans'))}</a></li><li><a href="/extracts">${esc(t(l.language, 'asked'))}</a></li><li><a href="/ban">${esc(t(l.language, 'ban'))}</a></li></ul></nav>
 <form method="post" action="/logout"><input type="hidden" name="csrfToken" value="${esc(l.session.csrfToken)}"><button type="submit">${esc(t(l.language, 'logout'))}</button></form>`
     : '';
   return `<!DOCTYPE html>
@@ -167,4 +179,33 @@ export function extractPage(language: Language, csrfToken: string, row: AskedRow
     language, title: `${t(language, 'extract')} ${row.when}`, path: '/extracts', session: { csrfToken },
     body: `<p>${esc(row.lender)}</p><p>${esc(t(language, 'received'))}</p><pre>${esc(shown)}</pre><p><a href="/extracts">${esc(t(language, 'back'))}</a></p>`,
   });
+}
+
+export interface BanView {
+  ban: { reason: 'RiskOfIdentityTheft' | 'ControlOfPersonalFinances' | 'Other'; startDate: string; endDate: string | null } | null;
+  consent: boolean;
+}
+
+const REASONS = ['RiskOfIdentityTheft', 'ControlOfPersonalFinances', 'Other'] as const;
+
+/** The voluntary ban: what is in force, a form to set or change it, removing it, and the consent on its own. */
+export function banPage(language: Language, csrfToken: string, state: BanView, today: string, notice?: { saved?: boolean; error?: string }): string {
+  const csrf = `<input type="hidden" name="csrfToken" value="${esc(csrfToken)}">`;
+  const current = state.ban
+    ? `<dl><dt>${esc(t(language, 'reason'))}</dt><dd>${esc(t(language, state.ban.reason))}</dd><dt>${esc(t(language, 'startDate'))}</dt><dd>${esc(state.ban.startDate)}</dd>
+<dt>${esc(t(language, 'endDate'))}</dt><dd>${esc(state.ban.endDate ?? t(language, 'indefinite'))}</dd></dl>
+<form method="post" action="/ban/remove">${csrf}<button type="submit">${esc(t(language, 'removeBan'))}</button></form>`
+    : `<p>${esc(t(language, 'banNone'))}</p>`;
+  const reasons = REASONS.map((r) => `<div><input type="radio" id="reason-${r}" name="reason" value="${r}"${(state.ban?.reason ?? 'ControlOfPersonalFinances') === r ? ' checked' : ''}><label for="reason-${r}">${esc(t(language, r))}</label></div>`).join('');
+  const form = `<h2>${esc(t(language, 'setBan'))}</h2>
+<form method="post" action="/ban">${csrf}
+<fieldset><legend>${esc(t(language, 'reason'))}</legend>${reasons}</fieldset>
+<label for="startDate">${esc(t(language, 'startDate'))}</label><input type="date" id="startDate" name="startDate" value="${esc(state.ban?.startDate ?? today)}" required>
+<label for="endDate">${esc(t(language, 'endDate'))}</label><input type="date" id="endDate" name="endDate" value="${esc(state.ban?.endDate ?? '')}">
+<div><input type="checkbox" id="consentWith" name="consent" value="yes"${state.consent ? ' checked' : ''}><label for="consentWith">${esc(t(language, 'consentWith'))}</label></div>
+<p><button type="submit">${esc(t(language, 'saveBan'))}</button></p></form>`;
+  const consent = `<h2>${esc(t(language, 'consent'))}</h2><p>${esc(t(language, state.consent ? 'consentOn' : 'consentOff'))}</p>
+<form method="post" action="/ban/consent">${csrf}<input type="hidden" name="give" value="${state.consent ? 'no' : 'yes'}"><button type="submit">${esc(t(language, state.consent ? 'withdrawConsent' : 'giveConsent'))}</button></form>`;
+  const message = notice?.error ? `<p role="alert">${esc(notice.error)}</p>` : notice?.saved ? `<p role="status">${esc(t(language, 'saved'))}</p>` : '';
+  return page({ language, title: t(language, 'ban'), path: '/ban', session: { csrfToken }, body: `${message}<h2>${esc(t(language, 'banInForce'))}</h2>${current}\n${form}\n${consent}` });
 }

@@ -10,6 +10,7 @@ import { STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN as GLOBAL_PATTERN } from '../
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, report, runningAccountLoan, testPerson } from '../helpers/reports.ts';
 import { actionOf, WebClient, type WebResponse } from '../helpers/web.ts';
+import { finnishDate } from '../../src/common/dates.ts';
 
 /** The pattern without its global flag (a /g pattern keeps its position between tests). */
 const STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN = new RegExp(GLOBAL_PATTERN.source, 'i');
@@ -219,4 +220,48 @@ test('Who has asked: every extract about the person, newest first, 20 a page wit
   assert.equal(cursor.status, 200);
   assert.doesNotMatch(cursor.body, /application-|href="\/extracts\/[0-9a-f-]{36}"/);
   assert.equal((await bobs.get(`${base}/extracts?before=${encodeURIComponent("'; DROP TABLE extracts; --")}`)).status, 200);
+});
+
+test('Voluntary ban: set with consent (in force at once: the next extract shows it, the companies\' feed has it, recorded as done by the person), consent withdrawn on its own, removed; a bad date or a form without its token changes nothing', async () => {
+  const person = testPerson();
+  const web = browser();
+  await logIn(web, person);
+  const page = await web.get(`${base}/ban`);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /You have no credit ban\./);
+  const csrfToken = /name="csrfToken" value="([^"]+)"/.exec(page.body)![1]!;
+  const banRow = async () => (await reg.register.db.query<{ reason: string; setBy: string; consent: boolean | null }>(
+    `SELECT b.reason, b.set_by AS "setBy", p.ban_consent AS consent FROM persons p LEFT JOIN voluntary_bans b ON b.person = p.person WHERE p.person = $1`, [person])).rows[0];
+
+  assert.equal((await web.request('POST', `${base}/ban`, { reason: 'RiskOfIdentityTheft', startDate: finnishDate() })).status, 403, 'no token');
+  const bad = await web.request('POST', `${base}/ban`, { csrfToken, reason: 'RiskOfIdentityTheft', startDate: '2026-02-30' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /role="alert"/);
+  assert.equal((await banRow())?.reason ?? null, null, 'nothing set');
+
+  const set = await web.request('POST', `${base}/ban`, { csrfToken, reason: 'RiskOfIdentityTheft', startDate: finnishDate(), endDate: '', consent: 'yes' });
+  assert.equal(set.status, 200, set.body.slice(0, 300));
+  assert.match(set.body, /The change is saved/);
+  assert.match(set.body, /Risk of identity theft/);
+  assert.deepEqual(await banRow(), { reason: 'RiskOfIdentityTheft', setBy: 'the person (e-service)', consent: true });
+  const lender = await reg.lender('data-use');
+  const extract = await lender.client.post<{ creditRegisterExtract: { voluntaryBanOnCredits?: { reason?: string } } }>('/GetCreditRegisterExtract', {
+    targetEnvironment: 'Test', owner: { idCodeType: 'BusinessId', idCode: lender.ref.idCode },
+    request: { idCodeType: 'PersonalIdentityCode', idCode: person, creditRegisterExtractPurpose: ['NewConsumerCredit'] },
+  });
+  assert.equal(extract.status, 200, extract.text);
+  assert.ok(extract.body.creditRegisterExtract.voluntaryBanOnCredits, 'the next extract shows the ban');
+  const feed = async () => (await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ban_feed WHERE person = $1', [person])).rows[0]!.n;
+  const fed = await feed();
+  assert.ok(fed >= 1, 'the companies\' feed has it');
+
+  const withdrawn = await web.request('POST', `${base}/ban/consent`, { csrfToken, give: 'no' });
+  assert.match(withdrawn.body, /You have not consented/);
+  assert.equal((await banRow())!.consent, false);
+  assert.equal((await banRow())!.reason, 'RiskOfIdentityTheft', 'the ban stays');
+  assert.ok((await feed()) > fed, 'the withdrawal is in the feed');
+
+  const removed = await web.request('POST', `${base}/ban/remove`, { csrfToken });
+  assert.match(removed.body, /You have no credit ban\./);
+  assert.equal((await banRow())!.reason, null);
 });
