@@ -273,10 +273,16 @@ test('LoanStockSnapshot in pages of one loan\'s range each (written two at a tim
   // A delivery the register's runner leaves alone (its knowledge day has not ended), produced here with a page per loan id.
   const v = validateOrder({ type: 'LoanStockSnapshot', snapshotDate: addDays(today, -1) }, 'Test', today, await historyFrom(db));
   assert.ok('order' in v, JSON.stringify(v));
-  const { orderId } = await placeOrder(db, codesAuthority.id, { ...v.order, recurrence: 'Daily' });
   const deliveryId = randomUUID();
-  await db.query(`INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day, status) VALUES ($1, $2, $3, $3, $4, 'InProgress')`,
-    [deliveryId, orderId, addDays(today, -1), addDays(today, 1)]);
+  // One transaction, and the order's next period out of the runner's reach: otherwise the runner
+  // could schedule this period itself (the same unique key) while this insert checks the order (a deadlock).
+  const orderId = await db.transaction(async (tx) => {
+    const placed = await placeOrder(tx, codesAuthority.id, { ...v.order, recurrence: 'Daily' });
+    await tx.query(`UPDATE authority_orders SET next_period = $2 WHERE id = $1`, [placed.orderId, addDays(today, 30)]);
+    await tx.query(`INSERT INTO data_deliveries (id, order_id, period_start, period_end, knowledge_day, status) VALUES ($1, $2, $3, $3, $4, 'InProgress')`,
+      [deliveryId, placed.orderId, addDays(today, -1), addDays(today, 1)]);
+    return placed.orderId;
+  });
   // What an attempt that died left: deleted before the pages are written.
   await db.query(`INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body) VALUES ($1, 7, 1, '\\x7b7d0a')`, [deliveryId]);
   assert.equal(await produceDelivery(db, deliveryId, new Date(), { pageLines: 1 }), 'produced');
