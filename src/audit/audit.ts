@@ -73,6 +73,18 @@ export async function recordOperatorAction(tx: Queryable, a: OperatorAction): Pr
   return rows[0]!.id;
 }
 
+/** Who a person's own change (in the e-service) is recorded as done by: the row's target is the person. */
+export const BY_PERSON = 'the person (e-service)';
+
+/** Records a change a person made to their own data in the e-service. Call it in the transaction that makes the change. */
+export async function recordPersonAction(tx: Queryable, a: { action: string; person: string; before: unknown; after: unknown }): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO operator_audit (actor, action, target, before, after, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [BY_PERSON, a.action, a.person, json(a.before), json(a.after), JSON.stringify({ channel: 'e-service' })],
+  );
+  return rows[0]!.id;
+}
+
 /**
  * A bulk command that commits in chunks (income import, loans pack) has one entry: written with
  * its first chunk, its `after` (the counts so far) brought up to date in each later chunk's

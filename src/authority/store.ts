@@ -218,6 +218,30 @@ async function recordDisclosure(tx: Queryable, deliveryId: string): Promise<void
   );
 }
 
+export interface DisclosureEntry {
+  deliveryId: string;
+  disclosedAt: Date;
+  authority: string;
+  legalBasis: string;
+  caseReference: string;
+}
+
+/**
+ * The authorities' deliveries of a person's loans, newest first, `limit` of them after the one
+ * `before` (the previous page's last, the person's own): a range read of the person's index.
+ */
+export async function disclosuresAbout(db: Queryable, person: string, limit: number, before?: string): Promise<DisclosureEntry[]> {
+  const { rows } = await db.query<DisclosureEntry>(
+    `SELECT a.delivery_id AS "deliveryId", a.disclosed_at AS "disclosedAt", o.name AS authority, a.legal_basis AS "legalBasis", a.case_reference AS "caseReference"
+     FROM authority_disclosures a JOIN organisations o ON o.id = a.organisation_id
+     WHERE a.person = $1 AND ($2::uuid IS NULL OR (a.disclosed_at, a.delivery_id) <
+       (SELECT b.disclosed_at, b.delivery_id FROM authority_disclosures b WHERE b.person = $1 AND b.delivery_id = $2::uuid))
+     ORDER BY a.disclosed_at DESC, a.delivery_id DESC LIMIT $3`,
+    [person, before ?? null, limit],
+  );
+  return rows;
+}
+
 /** A delivery that cannot be produced ends Failed, with the reason (never content). */
 export async function failDelivery(db: Database, deliveryId: string, reason: string): Promise<void> {
   await db.transaction(async (tx) => {

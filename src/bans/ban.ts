@@ -34,17 +34,33 @@ export interface FeedEvent {
   endDate: string | null;
 }
 
+/** What is wrong with a ban asked for, for a form to say in the person's language. */
+export type BanProblem = 'reason' | 'startDate' | 'endDate' | 'endPast' | 'endBeforeStart';
+
+export class BanInputError extends InputError {
+  constructor(message: string, readonly problem: BanProblem) {
+    super(message);
+  }
+}
+
 /**
  * A ban from what the person asked for on `today`: the start defaults to today; a start in
  * the future is allowed (the ban is in force from then); an end date before today is refused,
  * because such a ban would have ended already.
  */
 export function banFrom(input: { reason: string; startDate?: string; endDate?: string }, today: string): Ban {
-  if (!(BAN_REASONS as readonly string[]).includes(input.reason)) throw new InputError(`The reason must be one of ${BAN_REASONS.join(', ')}, not "${input.reason}"`);
-  const startDate = dateInput(input.startDate, 'The start date') ?? today;
-  const endDate = dateInput(input.endDate, 'The end date') ?? null;
-  if (endDate !== null && endDate < today) throw new InputError(`The end date ${endDate} has passed: such a ban would have ended already`);
-  if (endDate !== null && endDate < startDate) throw new InputError(`The end date ${endDate} is before the start date ${startDate}`);
+  if (!(BAN_REASONS as readonly string[]).includes(input.reason)) throw new BanInputError(`The reason must be one of ${BAN_REASONS.join(', ')}, not "${input.reason}"`, 'reason');
+  const date = (value: string | undefined, what: string, problem: BanProblem) => {
+    try {
+      return dateInput(value, what);
+    } catch (err) {
+      throw err instanceof InputError ? new BanInputError(err.message, problem) : err;
+    }
+  };
+  const startDate = date(input.startDate, 'The start date', 'startDate') ?? today;
+  const endDate = date(input.endDate, 'The end date', 'endDate') ?? null;
+  if (endDate !== null && endDate < today) throw new BanInputError(`The end date ${endDate} has passed: such a ban would have ended already`, 'endPast');
+  if (endDate !== null && endDate < startDate) throw new BanInputError(`The end date ${endDate} is before the start date ${startDate}`, 'endBeforeStart');
   return { reason: input.reason as BanReason, startDate, endDate };
 }
 

@@ -197,6 +197,31 @@ export interface BanDelivery {
   resync: boolean;
 }
 
+export interface BanDeliveryEntry {
+  /** Where the next page starts after this entry (digits and dots: no person in it). */
+  cursor: string;
+  deliveredAt: Date;
+  company: string;
+  change: FeedChange;
+}
+
+/**
+ * The deliveries of a person's ban changes to credit information companies, newest first,
+ * `limit` of them after the entry whose `cursor` is `before`: a range read of the person's index.
+ */
+export async function banDeliveriesAbout(db: Queryable, person: string, limit: number, before?: string): Promise<BanDeliveryEntry[]> {
+  const at = before?.match(/^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$/);
+  const { rows } = await db.query<{ micros: string; feedId: string; organisationId: string; deliveredAt: Date; company: string; change: FeedChange }>(
+    `SELECT (extract(epoch FROM d.delivered_at) * 1000000)::bigint::text AS micros, d.feed_id::text AS "feedId", d.organisation_id::text AS "organisationId",
+       d.delivered_at AS "deliveredAt", o.name AS company, CASE WHEN d.resync THEN 'Set' ELSE f.change END AS change
+     FROM ban_deliveries d JOIN organisations o ON o.id = d.organisation_id JOIN ban_feed f ON f.id = d.feed_id
+     WHERE d.person = $1 AND ($2::bigint IS NULL OR ((extract(epoch FROM d.delivered_at) * 1000000)::bigint, d.feed_id, d.organisation_id) < ($2::bigint, $3::bigint, $4::bigint))
+     ORDER BY d.delivered_at DESC, d.feed_id DESC, d.organisation_id DESC LIMIT $5`,
+    [person, at?.[1] ?? null, at?.[2] ?? null, at?.[3] ?? null, limit],
+  );
+  return rows.map((r) => ({ cursor: `${r.micros}.${r.feedId}.${r.organisationId}`, deliveredAt: r.deliveredAt, company: r.company, change: r.change }));
+}
+
 /** Which credit information company received which of the person's changes, and when; oldest first. */
 export async function deliveriesOf(db: Queryable, person: string): Promise<BanDelivery[]> {
   const { rows } = await db.query<{

@@ -22,15 +22,26 @@ import type { OidcConfig } from '../config.ts';
 import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
 import { parsePersonalIdentityCode, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
-import { personExtract, personExtracts, personLoans } from './person-data.ts';
+import { personAsked, personExtract, personGuarantees, personIncome, personLoans, personNotifications, setPersonNotifications } from './person-data.ts';
 import { findBanState, removeBan, setBan, setConsent } from '../bans/store.ts';
-import { InputError } from '../common/errors.ts';
-
-/** Who a person's own change is recorded as done by (ban history; the code is the row's person). */
-export const BY_PERSON = 'the person (e-service)';
+import { BanInputError, type BanProblem as BanRuleProblem } from '../bans/ban.ts';
+import { BY_PERSON, recordPersonAction } from '../audit/audit.ts';
+import type { Queryable } from '../db/database.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
-import { banPage, extractPage, extractsPage, isLanguage, loansPage, STYLESHEET, welcomePage, type Language, type TextKey } from './views.ts';
+import {
+  accessibilityPage, ASKED_CURSORS, askedPage, banPage, extractPage, guaranteesPage, incomePage, isLanguage, loansPage, notificationsPage, STYLESHEET, welcomePage,
+  type BanProblem, type Language, type TextKey,
+} from './views.ts';
+
+/** What the ban form says of each problem the ban's rules find (bans/ban.ts), and the field it marks. */
+const BAN_PROBLEMS: Record<BanRuleProblem, BanProblem> = {
+  reason: { message: 'errorReason', field: 'reason' },
+  startDate: { message: 'errorStartDate', field: 'startDate' },
+  endDate: { message: 'errorEndDate', field: 'endDate' },
+  endPast: { message: 'errorEndPast', field: 'endDate' },
+  endBeforeStart: { message: 'errorEndBeforeStart', field: 'endDate' },
+};
 
 export interface EserviceOptions {
   db: Database;
@@ -248,11 +259,27 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return welcome(req, reply, 'loggedOut');
   });
 
-  app.get('/loans', async (req, reply) => {
-    const { token, session } = await sessionOf(req);
-    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
-    const { loans, totals } = await personLoans(o.db, session.person, today());
-    return html(reply, loansPage(session.language, session.csrfToken, loans, totals));
+  /** A page of the logged-in person: without a session, the front page (saying so when it ended). */
+  const personal = <R extends { Params?: unknown; Querystring?: unknown }>(show: (session: Session, req: FastifyRequest<R>, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest<R>, reply: FastifyReply) => {
+      const { token, session } = await sessionOf(req);
+      if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+      return show(session, req, reply);
+    };
+
+  app.get('/loans', personal(async (s, _req, reply) => {
+    const { loans, totals } = await personLoans(o.db, s.person, today());
+    return html(reply, loansPage(s.language, s.csrfToken, loans, totals));
+  }));
+
+  app.get('/guarantees', personal(async (s, _req, reply) => html(reply, guaranteesPage(s.language, s.csrfToken, await personGuarantees(o.db, s.person, today())))));
+
+  app.get('/income', personal(async (s, _req, reply) => html(reply, incomePage(s.language, s.csrfToken, await personIncome(o.db, s.person, today())))));
+
+  // Logged in or not: the menu when logged in.
+  app.get('/accessibility', async (req, reply) => {
+    const { session } = await sessionOf(req);
+    return html(reply, accessibilityPage(session?.language ?? languageOf(req), session?.csrfToken));
   });
 
   /** The session of a request whose form must carry its CSRF token; undefined once the reply is sent. */
@@ -268,29 +295,40 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     }
     return session;
   };
-  const showBan = async (reply: FastifyReply, session: Session, notice?: { saved?: boolean; error?: string }, status = 200) =>
+  const showBan = async (reply: FastifyReply, session: Session, notice?: { saved?: boolean; problem?: BanProblem }, status = 200) =>
     html(reply, banPage(session.language, session.csrfToken, await findBanState(o.db, session.person), today(), notice), status);
 
-  app.get('/ban', async (req, reply) => {
-    const { token, session } = await sessionOf(req);
-    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
-    return showBan(reply, session);
-  });
+  app.get('/ban', personal((s, _req, reply) => showBan(reply, s)));
 
-  // Every change through the ban area's own functions, as the operator's commands: in force at once for extracts and the feed.
+  /**
+   * A change of the person's ban, through the ban area's own functions as the operator's
+   * commands (in force at once for extracts and the feed), recorded as done by the person in the
+   * ban's history and in the audit trail, in one transaction.
+   */
+  const banChange = (action: string, person: string, change: (tx: Queryable) => Promise<unknown>) =>
+    o.db.transaction(async (tx) => {
+      const state = async () => {
+        const s = await findBanState(tx, person);
+        return { ban: s.ban, consent: s.consent };
+      };
+      const before = await state();
+      await change(tx);
+      await recordPersonAction(tx, { action, person, before, after: await state() });
+    });
+
   app.post<{ Body: Record<string, string | undefined> }>('/ban', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
     const b = req.body ?? {};
     try {
-      await o.db.transaction((tx) => setBan(tx, session.person, {
+      await banChange('ban set', session.person, (tx) => setBan(tx, session.person, {
         reason: String(b.reason ?? ''),
         ...(b.startDate ? { startDate: b.startDate } : {}),
         ...(b.endDate ? { endDate: b.endDate } : {}),
         consent: b.consent === 'yes',
       }, BY_PERSON, today()));
     } catch (err) {
-      if (err instanceof InputError) return showBan(reply, session, { error: err.message }, 400);
+      if (err instanceof BanInputError) return showBan(reply, session, { problem: BAN_PROBLEMS[err.problem] }, 400);
       throw err;
     }
     return showBan(reply, session, { saved: true });
@@ -299,32 +337,43 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.post<{ Body: Record<string, string | undefined> }>('/ban/remove', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
-    await o.db.transaction((tx) => removeBan(tx, session.person, BY_PERSON));
+    await banChange('ban remove', session.person, (tx) => removeBan(tx, session.person, BY_PERSON));
     return showBan(reply, session, { saved: true });
   });
 
   app.post<{ Body: Record<string, string | undefined> }>('/ban/consent', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
-    await o.db.transaction((tx) => setConsent(tx, session.person, req.body?.give === 'yes', BY_PERSON));
+    const give = req.body?.give === 'yes';
+    await banChange(`ban consent ${give ? 'give' : 'withdraw'}`, session.person, (tx) => setConsent(tx, session.person, give, BY_PERSON));
     return showBan(reply, session, { saved: true });
   });
 
-  app.get<{ Querystring: { before?: string } }>('/extracts', async (req, reply) => {
-    const { token, session } = await sessionOf(req);
-    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
-    const { rows, older } = await personExtracts(o.db, session.person, typeof req.query.before === 'string' ? req.query.before : undefined);
-    return html(reply, extractsPage(session.language, session.csrfToken, rows, older));
+  app.get('/notifications', personal(async (s, _req, reply) => html(reply, notificationsPage(s.language, s.csrfToken, await personNotifications(o.db, s.person)))));
+
+  app.post<{ Body: Record<string, string | undefined> }>('/notifications', async (req, reply) => {
+    const session = await formSession(req, reply);
+    if (!session) return reply;
+    const on = req.body?.on === 'yes';
+    await o.db.transaction((tx) => setPersonNotifications(tx, session.person, on));
+    return html(reply, notificationsPage(session.language, session.csrfToken, on, true));
   });
 
-  app.get<{ Params: { ref: string } }>('/extracts/:ref', async (req, reply) => {
-    const { token, session } = await sessionOf(req);
-    if (!session) return token ? welcome(req, reply, 'sessionEnded') : reply.redirect('/', 303);
+  app.get<{ Querystring: Record<string, unknown> }>('/extracts', personal<{ Querystring: Record<string, unknown> }>(async (s, req, reply) => {
+    const q = req.query ?? {};
+    const cursor = (name: string) => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
+    const lists = await personAsked(o.db, s.person, {
+      extracts: cursor(ASKED_CURSORS.extracts), authorities: cursor(ASKED_CURSORS.authorities), companies: cursor(ASKED_CURSORS.companies),
+    });
+    return html(reply, askedPage(s.language, s.csrfToken, lists));
+  }));
+
+  app.get<{ Params: { ref: string } }>('/extracts/:ref', personal<{ Params: { ref: string } }>(async (s, req, reply) => {
     // Another person's extract is exactly as absent as one that does not exist.
-    const found = await personExtract(o.db, session.person, req.params.ref);
+    const found = await personExtract(o.db, s.person, req.params.ref);
     if (!found) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
-    return html(reply, extractPage(session.language, session.csrfToken, found.row, found.content));
-  });
+    return html(reply, extractPage(s.language, s.csrfToken, found.row, found.content));
+  }));
 
   return app;
 }

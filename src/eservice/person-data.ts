@@ -1,31 +1,58 @@
 /**
  * What the e-service shows a person, read through the register's own read models (the extract's
  * reading of a person's loans, without logging an extract: the person is looking at their own
- * data), for the person of the session only: nothing here takes another identifier.
+ * data; the extract, authority and ban logs), for the person of the session only: nothing here
+ * takes another identifier, and a cursor naming another person's entry finds nothing.
  */
 import { organisationNames } from '../access/organisations.ts';
+import { recordPersonAction } from '../audit/audit.ts';
+import { disclosuresAbout } from '../authority/store.ts';
+import { banDeliveriesAbout } from '../bans/store.ts';
 import { scaledToText, toScaled } from '../common/decimal.ts';
 import type { Queryable } from '../db/database.ts';
-import { extractLoan } from '../extract/content.ts';
+import { extractIncome, extractLoan, type PartyLoan } from '../extract/content.ts';
+import { findPerson, setNotifications } from '../extract/persons.ts';
 import { extractContentFor, extractsAbout, readExtractData, type ExtractLogEntry } from '../extract/store.ts';
-import type { AskedRow, LoanRow } from './views.ts';
+import type { AskedRow, AuthorityRow, CompanyRow, GuaranteeRow, IncomeRow, LoanRow } from './views.ts';
 
-/** Entries of "Who has asked" a page. */
+/** Entries of each list of "Who has asked" a page. */
 export const ASKED_PAGE = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const helsinki = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 const asked = (e: ExtractLogEntry): AskedRow => ({ extractReference: e.extractReference, when: helsinki.format(e.createdAt), lender: e.lender, purposes: e.purposes });
 
-/**
- * The extracts about the person, a page from after `before` (the previous page's last entry's
- * reference, as the page's link carries it; anything that is not a reference is the first page).
- */
-export async function personExtracts(db: Queryable, person: string, before?: string): Promise<{ rows: AskedRow[]; older: string | null }> {
-  const entries = await extractsAbout(db, person, ASKED_PAGE + 1, before && UUID.test(before) ? before : undefined);
+/** One page of a newest-first list: its rows, and the cursor of the next (older) page if there is one. */
+export interface Listing<T> {
+  rows: T[];
+  older: string | null;
+}
+
+async function listing<E, T>(read: (limit: number) => Promise<E[]>, cursor: (e: E) => string, row: (e: E) => T): Promise<Listing<T>> {
+  const entries = await read(ASKED_PAGE + 1);
   const shown = entries.slice(0, ASKED_PAGE);
   const last = shown.at(-1);
-  return { rows: shown.map(asked), older: entries.length > ASKED_PAGE && last ? last.extractReference : null };
+  return { rows: shown.map(row), older: entries.length > ASKED_PAGE && last !== undefined ? cursor(last) : null };
+}
+
+/** The cursors of the three lists of "Who has asked" (anything that is not a cursor is the first page). */
+export interface AskedCursors {
+  extracts?: string;
+  authorities?: string;
+  companies?: string;
+}
+
+/** Who has asked: the extracts, the authorities' deliveries and the ban's deliveries to credit information companies. */
+export async function personAsked(db: Queryable, person: string, c: AskedCursors): Promise<{ extracts: Listing<AskedRow>; authorities: Listing<AuthorityRow>; companies: Listing<CompanyRow> }> {
+  const uuid = (s?: string) => (s && UUID.test(s) ? s : undefined);
+  const [extracts, authorities, companies] = await Promise.all([
+    listing((n) => extractsAbout(db, person, n, uuid(c.extracts)), (e) => e.extractReference, asked),
+    listing((n) => disclosuresAbout(db, person, n, uuid(c.authorities)), (e) => e.deliveryId,
+      (e): AuthorityRow => ({ when: helsinki.format(e.disclosedAt), authority: e.authority, legalBasis: e.legalBasis, caseReference: e.caseReference })),
+    listing((n) => banDeliveriesAbout(db, person, n, c.companies), (e) => e.cursor,
+      (e): CompanyRow => ({ when: helsinki.format(e.deliveredAt), company: e.company, change: e.change })),
+  ]);
+  return { extracts, authorities, companies };
 }
 
 /** One extract about the person, as the lender received it; undefined for another person's. */
@@ -36,28 +63,85 @@ export async function personExtract(db: Queryable, person: string, reference: st
 }
 
 const text = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
+type Block = Record<string, unknown> | undefined;
 
-/** The person's active loans as a borrower, and the balance per currency (exact: cents). */
-export async function personLoans(db: Queryable, person: string, today: string): Promise<{ loans: LoanRow[]; totals: { currencyCode: string; balance: string }[] }> {
+/** A loan as the extract shows it (extract/content.ts), for a page: the values as the lender reported them, null where left out. */
+function shownLoan(l: PartyLoan, person: string, today: string, lender: string): LoanRow {
+  const e = extractLoan(l, person, today) as Record<string, unknown> & {
+    lumpSumLoan?: Block; runningAccountLoan?: Block; leasingContract?: Block; interest?: Block; paymentPlan?: Block;
+    delayedAmounts: { delayedInstalment: number; originalDueDate: string }[]; defermentPeriods: { startDate: string; endDate: string }[];
+  };
+  const balance = text(e.lumpSumLoan?.balance ?? e.runningAccountLoan?.balance);
+  const delayed = e.delayedAmounts.reduce((s, d) => s + toScaled(d.delayedInstalment, 2)!, 0n);
+  return {
+    lender,
+    loanType: l.loanType,
+    contractDate: l.contractDate,
+    currencyCode: l.currencyCode,
+    borrowersCount: Number(e.borrowersCount),
+    amountIssued: text(e.lumpSumLoan?.amountIssued),
+    creditLimit: text(e.runningAccountLoan?.creditLimit),
+    monthlyInstalment: text(e.leasingContract?.monthlyInstalment),
+    contractEndDate: text(e.leasingContract?.contractPeriodEndDate),
+    balance,
+    interestRate: text(e.interest?.totalInterestRatePct),
+    interestType: text(e.interest?.interestType),
+    repaymentMethod: text(e.lumpSumLoan?.repaymentMethod),
+    amortizationFrequency: text(e.lumpSumLoan?.amortizationFrequency),
+    finalDueDate: text(e.lumpSumLoan?.plannedFinalDueDate),
+    debtArrangement: e.paymentPlan?.isInDebtArrangement === true || e.paymentPlan?.isInBusinessRestructuringProgram === true,
+    delayed: e.delayedAmounts.length > 0 ? scaledToText(delayed, 2) : null,
+    delayedSince: e.delayedAmounts.map((d) => d.originalDueDate).sort()[0] ?? null,
+    foreclosed: e.isForeclosed === true,
+    deferments: e.defermentPeriods.map((p) => ({ startDate: p.startDate, endDate: p.endDate })),
+  };
+}
+
+async function partyLoans(db: Queryable, person: string, today: string, role: PartyLoan['role']): Promise<LoanRow[]> {
   const data = (await readExtractData(db, [person], today)).get(person);
-  const borrowed = (data?.loans ?? []).filter((l) => l.role === 'borrower');
-  const names = await organisationNames(db, borrowed.map((l) => l.lenderId));
+  const loans = (data?.loans ?? []).filter((l) => l.role === role);
+  const names = await organisationNames(db, loans.map((l) => l.lenderId));
+  return loans.map((l) => shownLoan(l, person, today, names.get(l.lenderId) ?? ''));
+}
+
+/** The outstanding balance per currency (exact: cents), of the loans whose lenders reported one. */
+function totals(loans: LoanRow[]): { currencyCode: string; balance: string }[] {
   const sums = new Map<string, bigint>();
-  const loans = borrowed.map((l) => {
-    const e = extractLoan(l, person, today) as Record<string, Record<string, unknown> | undefined> & { delayedAmounts?: { delayedInstalment: number }[] };
-    const balance = text(e.lumpSumLoan?.balance ?? e.runningAccountLoan?.balance);
-    if (balance !== null) sums.set(l.currencyCode, (sums.get(l.currencyCode) ?? 0n) + toScaled(balance, 2)!);
-    const delayed = (e.delayedAmounts ?? []).reduce((s, d) => s + toScaled(d.delayedInstalment, 2)!, 0n);
-    return {
-      lender: names.get(l.lenderId) ?? '',
-      loanType: l.loanType,
-      contractDate: l.contractDate,
-      currencyCode: l.currencyCode,
-      amountIssued: text(e.lumpSumLoan?.amountIssued),
-      balance,
-      creditLimit: text(e.runningAccountLoan?.creditLimit),
-      delayed: (e.delayedAmounts ?? []).length > 0 ? scaledToText(delayed, 2) : null,
-    };
-  });
-  return { loans, totals: [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([currencyCode, cents]) => ({ currencyCode, balance: scaledToText(cents, 2) })) };
+  for (const l of loans) if (l.balance !== null) sums.set(l.currencyCode, (sums.get(l.currencyCode) ?? 0n) + toScaled(l.balance, 2)!);
+  return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([currencyCode, cents]) => ({ currencyCode, balance: scaledToText(cents, 2) }));
+}
+
+/** The person's active loans as a borrower, and the balance per currency. */
+export async function personLoans(db: Queryable, person: string, today: string): Promise<{ loans: LoanRow[]; totals: { currencyCode: string; balance: string }[] }> {
+  const loans = await partyLoans(db, person, today, 'borrower');
+  return { loans, totals: totals(loans) };
+}
+
+/** The active loans the person guarantees: lender, debtors, balance. */
+export async function personGuarantees(db: Queryable, person: string, today: string): Promise<GuaranteeRow[]> {
+  return (await partyLoans(db, person, today, 'guarantor')).map((l) => ({
+    lender: l.lender, loanType: l.loanType, contractDate: l.contractDate, currencyCode: l.currencyCode, borrowersCount: l.borrowersCount, balance: l.balance,
+  }));
+}
+
+/** The income months an extract made today would show, oldest first. */
+export async function personIncome(db: Queryable, person: string, today: string): Promise<IncomeRow[]> {
+  const data = (await readExtractData(db, [person], today)).get(person);
+  return extractIncome(data?.income ?? [], today).map((m) => ({
+    month: `${m.year}-${String(m.month).padStart(2, '0')}`,
+    wagesGross: String(m.wagesGrossAmount), wagesNet: String(m.wagesNetAmount),
+    benefitsGross: String(m.benefitsGrossAmount), benefitsNet: String(m.benefitsNetAmount),
+    accuracyDenied: 'accuracyDenied' in m,
+  }));
+}
+
+export async function personNotifications(db: Queryable, person: string): Promise<boolean> {
+  return (await findPerson(db, person)).notifications;
+}
+
+/** The person switches their extract notifications on or off; recorded as done by them. Run it in a transaction. */
+export async function setPersonNotifications(tx: Queryable, person: string, on: boolean): Promise<void> {
+  const before = await personNotifications(tx, person);
+  await setNotifications(tx, person, on);
+  await recordPersonAction(tx, { action: `person notifications ${on ? 'on' : 'off'}`, person, before: { notifications: before }, after: { notifications: on } });
 }

@@ -129,14 +129,19 @@ export function creditInformationSummary(loans: PartyLoan[], guaranteed: PartyLo
   };
 }
 
-export function buildExtract(data: ExtractData, request: ExtractRequest, meta: { extractReference: string; createdAt: Date; today: string }) {
-  const borrowerLoans = data.loans.filter((l) => l.role === 'borrower');
-  const guaranteed = data.loans.filter((l) => l.role === 'guarantor');
-  const window = incomeWindow(meta.today);
-  const income = data.income
+/** The income months an extract of `today` shows: the window's months held, oldest first (`accuracyDenied` only where true). */
+export function extractIncome(income: IncomeMonth[], today: string) {
+  const window = incomeWindow(today);
+  return income
     .filter((m) => monthIndex(m.year, m.month) >= window.first && monthIndex(m.year, m.month) <= window.last)
     .sort((a, b) => monthIndex(a.year, a.month) - monthIndex(b.year, b.month))
     .map(({ accuracyDenied, ...m }) => ({ ...m, ...(accuracyDenied ? { accuracyDenied: true } : {}) }));
+}
+
+export function buildExtract(data: ExtractData, request: ExtractRequest, meta: { extractReference: string; createdAt: Date; today: string }) {
+  const borrowerLoans = data.loans.filter((l) => l.role === 'borrower');
+  const guaranteed = data.loans.filter((l) => l.role === 'guarantor');
+  const income = extractIncome(data.income, meta.today);
   return {
     extractReference: meta.extractReference,
     creationTimeUtc: meta.createdAt.toISOString(),
