@@ -1,0 +1,288 @@
+/**
+ * The e-service's pages beyond login (issue 12): Loans in detail (interest, repayment plan,
+ * delays, deferments, "No data reported"), Guarantees, Income, Who has asked with the
+ * authorities' deliveries and the ban's deliveries to companies (each list paged), the
+ * Notifications switch (recorded as done by the person), the accessibility statement, the ban
+ * form's errors in Finnish; and that every page shows the session's person's data only, whatever
+ * identifier a request carries.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { finnishDate } from '../../src/common/dates.ts';
+import { incomeWindow } from '../../src/extract/content.ts';
+import { storeIncome, validateIncome } from '../../src/extract/income.ts';
+import { feedMarkPassed } from '../helpers/bans.ts';
+import { deliveriesSettled } from '../helpers/deliveries.ts';
+import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { lumpSumLoan, report, runningAccountLoan, testPerson, type Json } from '../helpers/reports.ts';
+import { actionOf, WebClient } from '../helpers/web.ts';
+
+let reg: TestRegister;
+let base: string;
+const anna = testPerson(); // borrower of two loans, guarantor of one, with income
+const ben = testPerson(); // borrower of the guaranteed loan
+const borrower = (idCode: string) => ({ idCodeType: 'PersonalIdentityCode', idCode });
+const clients: WebClient[] = [];
+const today = finnishDate();
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+async function loggedIn(code: string, language = 'en'): Promise<WebClient> {
+  const web = new WebClient(reg.register.ca.certPem, language);
+  clients.push(web);
+  const welcome = await web.get(`${base}/`);
+  const idp = await web.submit(welcome, '/login');
+  const landed = await web.submit(idp, actionOf(idp.body, '/idp-login/'), { personalIdentityCode: code });
+  assert.equal(landed.status, 200, landed.body.slice(0, 300));
+  return web;
+}
+const csrfOf = (body: string) => /name="csrfToken" value="([^"]+)"/.exec(body)![1]!;
+
+let bankName: string;
+let financeName: string;
+
+before(async () => {
+  reg = await startTestRegister();
+  base = reg.server.web!.url;
+  const bank = await reg.lender();
+  const finance = await reg.lender();
+  bankName = (await reg.register.db.query<{ name: string }>('SELECT name FROM organisations WHERE id_code = $1', [bank.ref.idCode])).rows[0]!.name;
+  financeName = (await reg.register.db.query<{ name: string }>('SELECT name FROM organisations WHERE id_code = $1', [finance.ref.idCode])).rows[0]!.name;
+  const ok = async (l: typeof bank, op: Parameters<typeof report>[2], reports: Json[]) => {
+    const s = await report(l.client, l.ref, op, reports);
+    assert.equal(s.batchStatus, 'FinishedSuccess', JSON.stringify(s.rejectedReports));
+  };
+  const housing = lumpSumLoan({
+    borrowers: [borrower(anna)],
+    interest: { totalInterestRatePct: 4.25, marginPct: 0.6, interestType: 'Euribor', interestDeterminationPeriod: 12 },
+    defermentPeriods: [{ startDate: addDays(today, 10), endDate: addDays(today, 100) }],
+    lumpSumLoan: { amountIssued: 150000, amountPaid: 150000, balance: 123456.78, amortizationFrequency: 1, repaymentMethod: 'FixedSizeAmortizations', plannedFinalDueDate: '2045-06-30', purposeOfUse: 'HomeLoan' },
+  });
+  await ok(bank, 'AddLoans', [housing]);
+  await ok(bank, 'DelayedRepayments', [{ reportReference: 'd1', loanNumber: housing.loanNumber, isDelay: true, delayedAmounts: [{ delayedInstalment: 812.4, originalDueDate: addDays(today, -75) }] }]);
+  // A credit whose lender left the balance out.
+  await ok(finance, 'AddLoans', [runningAccountLoan({ borrowers: [borrower(anna)], runningAccountLoan: { creditLimit: 3000 } })]);
+  // Ben's loan, which Anna guarantees: two debtors.
+  await ok(finance, 'AddLoans', [lumpSumLoan({ borrowersCount: 2, borrowers: [borrower(ben)], guarantors: [{ idCodeType: 'PersonalIdentityCode', idCode: anna }], lumpSumLoan: { amountIssued: 20000, amountPaid: 20000, balance: 15000, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2030-01-01', purposeOfUse: 'LoanForVehicleOrCraft' } })]);
+  const w = incomeWindow(today);
+  const monthOf = (index: number) => ({ year: Math.floor(index / 12), month: (index % 12) + 1 });
+  const rows = [w.first - 1, w.first, w.last].map((i) => validateIncome({ idCode: anna, ...monthOf(i), wagesGrossAmount: 4200.5, wagesNetAmount: 3100, benefitsGrossAmount: 0, benefitsNetAmount: 0, accuracyDenied: i === w.last }, 'Test', today).row!);
+  await storeIncome(reg.register.db, rows, 'test');
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await reg.close();
+});
+
+test('Loans: grouped by type in words; each loan with its lender, amounts, balance, interest, repayment plan, delays and deferments; "No data reported" where the lender left a value out; the total per currency exact', async () => {
+  const web = await loggedIn(anna);
+  const page = await web.get(`${base}/loans`);
+  assert.equal(page.status, 200);
+  const b = page.body;
+  assert.match(b, /<h2>Lump-sum loan<\/h2>/);
+  assert.match(b, /<h2>Running account credit<\/h2>/);
+  assert.ok(b.includes(`<h3>${bankName}</h3>`) && b.includes(`<h3>${financeName}</h3>`), 'each loan under its lender\'s name');
+  assert.match(b, /<dt>Amount issued<\/dt><dd>150,000\.00 EUR<\/dd>/);
+  assert.match(b, /<dt>Outstanding balance<\/dt><dd>123,456\.78 EUR<\/dd>/);
+  assert.match(b, /<dt>Interest<\/dt><dd>4\.25 %, Euribor<\/dd>/);
+  assert.match(b, /<dt>Repayment method<\/dt><dd>Fixed-size amortisations<\/dd>/);
+  assert.match(b, /<dt>Final due date<\/dt><dd>30 June 2045<\/dd>/);
+  assert.match(b, /<dt>Payment delays<\/dt><dd>812\.40 EUR \(oldest due /);
+  const [y, , d] = addDays(today, 10).split('-').map(Number);
+  assert.ok(b.includes(`<dt>Repayment holidays</dt><dd>${d} `) && b.includes(`${y}–`), 'the deferment period');
+  assert.match(b, /<dt>Credit limit<\/dt><dd>3,000\.00 EUR<\/dd>/);
+  assert.match(b, /<dt>Outstanding balance<\/dt><dd><span class="not-reported">No data reported<\/span><\/dd>/, 'the balance the finance company left out');
+  assert.match(b, /<th scope="row">EUR<\/th><td class="amount">123,456\.78<\/td>/, 'the total counts only reported balances');
+  assert.doesNotMatch(b, /15,000\.00/, 'the guaranteed loan is not Anna\'s loan');
+  assert.doesNotMatch(b, /m=/);
+
+  const fi = await loggedIn(anna, 'fi');
+  const fiPage = await fi.get(`${base}/loans`);
+  assert.match(fiPage.body, /<html lang="fi">/);
+  assert.match(fiPage.body, /<h2>Kertaluotto<\/h2>/);
+  assert.match(fiPage.body, /123\u00a0456,78 EUR/);
+  assert.match(fiPage.body, /Tietoa ei ilmoitettu/);
+  assert.match(fiPage.body, /<dd>30\.6\.2045<\/dd>/);
+});
+
+test('Guarantees: the loans the person guarantees, with lender, debtor count and balance; the borrower sees none', async () => {
+  const page = await (await loggedIn(anna)).get(`${base}/guarantees`);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /<h1>Guarantees<\/h1>/);
+  const row = new RegExp(`<tr><td>${financeName}</td><td>Lump-sum loan</td><td>[^<]+</td><td>2</td><td class="amount">15,000\\.00 EUR</td></tr>`);
+  assert.match(page.body, row);
+  assert.equal((page.body.match(/<tr><td>/g) ?? []).length, 1);
+  const bens = await (await loggedIn(ben)).get(`${base}/guarantees`);
+  assert.match(bens.body, /No guarantees have been reported about you\./);
+});
+
+test('Income: the months of the last twelve full months the register holds, oldest first, as an extract shows them; a disputed month says so; an older month is not shown', async () => {
+  const page = await (await loggedIn(anna)).get(`${base}/income`);
+  assert.equal(page.status, 200);
+  const months = [...page.body.matchAll(/<tr><th scope="row">([^<]+)<\/th>/g)].map((x) => x[1]);
+  const w = incomeWindow(today);
+  const name = (i: number) => `${['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'][i % 12]} ${Math.floor(i / 12)}`;
+  assert.deepEqual(months, [name(w.first), name(w.last)]);
+  assert.match(page.body, /4,200\.50 EUR/);
+  assert.equal((page.body.match(/The accuracy of the data is disputed/g) ?? []).length, 1);
+  const bens = await (await loggedIn(ben)).get(`${base}/income`);
+  assert.match(bens.body, /The register holds no income data about you/);
+});
+
+test('Who has asked: extracts, authorities\' deliveries (authority, legal basis, case reference) and the ban\'s deliveries to companies, each its own list newest first; another person\'s cursor shows nothing of theirs', async () => {
+  const person = testPerson();
+  const lender = await reg.lender('data-use');
+  const extract = await lender.client.post('/GetCreditRegisterExtract', {
+    targetEnvironment: 'Test', owner: ownerOf(lender.ref),
+    request: { idCodeType: 'PersonalIdentityCode', idCode: person, creditRegisterExtractPurpose: ['IncreaseOfConsumerCreditPrincipalOrCreditLimit'] },
+  });
+  assert.equal(extract.status, 200, extract.text);
+  // An authority's PersonLoans delivery about the person.
+  const authority = await reg.organisation({ roles: ['authority'], name: 'Finanssivalvonta Test' });
+  assert.equal((await reg.cli(['permission', 'grant', '--business-id', authority.idCode, '--permission', 'authority', '--scope', 'all', '--orders', 'PersonLoans', '--identity-codes', 'codes'])).exitCode, 0);
+  const authClient = await reg.client(authority, 'data-use');
+  const order = await authClient.post<{ orderId: string }>('/OrderData', {
+    targetEnvironment: 'Test', owner: ownerOf(authority),
+    order: { type: 'PersonLoans', legalBasis: 'Act on the Financial Supervisory Authority 18 §', caseReference: 'FIVA/2026/7', idCodeType: 'PersonalIdentityCode', idCode: person },
+  });
+  assert.equal(order.status, 200, order.text);
+  reg.server.worker.wake();
+  await deliveriesSettled(reg.register.db);
+  // The ban, consented, read by two companies (25 deliveries in all: a second page).
+  const web = await loggedIn(person);
+  const banPage = await web.get(`${base}/ban`);
+  assert.equal((await web.request('POST', `${base}/ban`, { csrfToken: csrfOf(banPage.body), reason: 'RiskOfIdentityTheft', startDate: today, consent: 'yes' })).status, 200);
+  const companies = [];
+  for (const name of ['Suomen Asiakastieto Test', 'Bisnode Test']) {
+    const ref = await reg.organisation({ roles: ['credit-information-company'], permissions: [{ permission: 'ban-distribution' }], name });
+    companies.push({ ref, client: await reg.client(ref, 'data-use') });
+  }
+  await feedMarkPassed(reg.register.db);
+  for (let i = 0; i < 13; i++) {
+    for (const c of companies) {
+      const res = await c.client.post<{ changes: unknown[] }>('/GetVoluntaryBanChanges', { targetEnvironment: 'Test', owner: ownerOf(c.ref) });
+      assert.equal(res.status, 200, res.text);
+    }
+  }
+  const { rows: [{ n }] } = await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ban_deliveries WHERE person = $1', [person]);
+  assert.ok(n >= 21, `enough deliveries for two pages (${n})`);
+
+  const page = await web.get(`${base}/extracts`);
+  assert.equal(page.status, 200);
+  const section = (id: string, body: string) => body.slice(body.indexOf(`<h2 id="${id}">`), body.indexOf('</section>', body.indexOf(`<h2 id="${id}">`)));
+  assert.match(section('extracts', page.body), /Increase of a consumer credit’s principal or credit limit/);
+  assert.match(section('authorities', page.body), /<td>Finanssivalvonta Test<\/td><td>Act on the Financial Supervisory Authority 18 §<\/td><td>FIVA\/2026\/7<\/td>/);
+  const firstCompanies = section('companies', page.body);
+  assert.equal((firstCompanies.match(/<tr><td>/g) ?? []).length, 20, 'a page of 20');
+  assert.match(firstCompanies, /Bisnode Test/);
+  assert.match(firstCompanies, /<td>Credit ban set<\/td>/);
+  const older = /href="(\/extracts\?companiesBefore=[0-9.]+)#companies"/.exec(firstCompanies)?.[1];
+  assert.ok(older, 'a link to older deliveries');
+  const second = await web.get(`${base}${older}`);
+  assert.equal((section('companies', second.body).match(/<tr><td>/g) ?? []).length, n - 20, 'the rest on the second page, none twice');
+  assert.match(section('extracts', second.body), /<tr><td>/, 'the other lists stay on their first page');
+
+  // Another person with the same cursors sees only their own (nothing).
+  const other = await loggedIn(testPerson());
+  const theirs = await other.get(`${base}${older}`);
+  assert.match(theirs.body, /Your credit ban has not been passed to any credit information company\./);
+  assert.match(theirs.body, /Your data has not been delivered to any authority\./);
+  assert.match(theirs.body, /No extract has been requested about you\./);
+  for (const junk of ['companiesBefore=1.2', 'companiesBefore=abc', `authoritiesBefore=${encodeURIComponent("' OR 1=1 --")}`, 'companiesBefore=99999999999999999999.1.1']) {
+    assert.equal((await other.get(`${base}/extracts?${junk}`)).status, 200, junk);
+  }
+});
+
+test('Notifications: switched off and on by the person, each switch recorded as done by them; off means no notification is queued for the next extract', async () => {
+  const person = testPerson();
+  const web = await loggedIn(person);
+  const page = await web.get(`${base}/notifications`);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /You are notified when a credit register extract has been requested about you/);
+  assert.equal((await web.request('POST', `${base}/notifications`, { on: 'no' })).status, 403, 'without the CSRF token nothing changes');
+  const off = await web.request('POST', `${base}/notifications`, { csrfToken: csrfOf(page.body), on: 'no' });
+  assert.equal(off.status, 200);
+  assert.match(off.body, /You are not notified of extracts requested about you\./);
+  assert.match(off.body, /Switch notifications on/);
+  const lender = await reg.lender('data-use');
+  const extract = await lender.client.post('/GetCreditRegisterExtract', {
+    targetEnvironment: 'Test', owner: ownerOf(lender.ref),
+    request: { idCodeType: 'PersonalIdentityCode', idCode: person, creditRegisterExtractPurpose: ['NewConsumerCredit'] },
+  });
+  assert.equal(extract.status, 200);
+  const queued = async () => (await reg.register.db.query<{ n: number }>('SELECT count(*)::int AS n FROM notification_outbox WHERE person = $1', [person])).rows[0]!.n;
+  assert.equal(await queued(), 0);
+  const on = await web.request('POST', `${base}/notifications`, { csrfToken: csrfOf(off.body), on: 'yes' });
+  assert.match(on.body, /You are notified when/);
+  const { rows } = await reg.register.db.query<{ actor: string; action: string; before: unknown; after: unknown }>(
+    'SELECT actor, action, before, after FROM operator_audit WHERE target = $1 ORDER BY id', [person]);
+  assert.deepEqual(rows.map((r) => [r.actor, r.action, r.before, r.after]), [
+    ['the person (e-service)', 'person notifications off', { notifications: true }, { notifications: false }],
+    ['the person (e-service)', 'person notifications on', { notifications: false }, { notifications: true }],
+  ]);
+});
+
+test('the ban form says what is wrong in the person\'s language, marks the field, and changes nothing', async () => {
+  const person = testPerson();
+  const web = await loggedIn(person, 'fi');
+  const page = await web.get(`${base}/ban`);
+  const csrfToken = csrfOf(page.body);
+  const cases: [Record<string, string>, RegExp, string][] = [
+    [{ reason: 'Nonsense', startDate: today }, /Valitse luottokiellon syy\./, '<fieldset aria-invalid="true"'],
+    [{ reason: 'Other', startDate: '2026-02-30' }, /Anna alkamispäivä muodossa vvvv-kk-pp\./, 'id="startDate" name="startDate"'],
+    [{ reason: 'Other', startDate: today, endDate: addDays(today, -1) }, /Päättymispäivä ei voi olla menneisyydessä\./, 'id="endDate"'],
+    [{ reason: 'Other', startDate: addDays(today, 5), endDate: addDays(today, 2) }, /Päättymispäivä ei voi olla ennen alkamispäivää\./, 'id="endDate"'],
+  ];
+  for (const [form, message, field] of cases) {
+    const res = await web.request('POST', `${base}/ban`, { csrfToken, ...form });
+    assert.equal(res.status, 400, JSON.stringify(form));
+    assert.match(res.body, message);
+    assert.match(res.body, /<p id="ban-error" role="alert">Virhe: /);
+    const marked = res.body.slice(res.body.indexOf(field));
+    assert.match(marked.slice(0, 200), /aria-invalid="true" aria-describedby="ban-error"/, `${field} is marked`);
+  }
+  const { rows } = await reg.register.db.query('SELECT 1 FROM voluntary_bans WHERE person = $1', [person]);
+  assert.equal(rows.length, 0);
+  const sv = await loggedIn(person, 'sv');
+  const svPage = await sv.get(`${base}/ban`);
+  const res = await sv.request('POST', `${base}/ban`, { csrfToken: csrfOf(svPage.body), reason: 'Other', startDate: today, endDate: addDays(today, -1) });
+  assert.match(res.body, /Slutdagen kan inte ligga i det förflutna\./);
+});
+
+test('the accessibility statement: reachable logged out and logged in, in each language, linked from every page', async () => {
+  const anonymous = new WebClient(reg.register.ca.certPem, 'en');
+  clients.push(anonymous);
+  const out = await anonymous.get(`${base}/accessibility`);
+  assert.equal(out.status, 200);
+  assert.match(out.body, /<h1>Accessibility statement<\/h1>/);
+  assert.match(out.body, /WCAG 2\.1 level AA/);
+  assert.doesNotMatch(out.body, /action="\/logout"/);
+  const web = await loggedIn(anna);
+  const inside = await web.get(`${base}/accessibility`);
+  assert.match(inside.body, /action="\/logout"/);
+  for (const path of ['/', '/loans', '/guarantees', '/income', '/extracts', '/ban', '/notifications']) {
+    const c = path === '/' ? anonymous : web;
+    assert.match((await c.get(`${base}${path}`)).body, /<a href="\/accessibility">/, path);
+  }
+  const fi = new WebClient(reg.register.ca.certPem, 'fi');
+  clients.push(fi);
+  assert.match((await fi.get(`${base}/accessibility`)).body, /<h1>Saavutettavuusseloste<\/h1>/);
+});
+
+test('every page of a person needs the session: without one the front page; the menu marks the current page', async () => {
+  const anonymous = new WebClient(reg.register.ca.certPem, 'en');
+  clients.push(anonymous);
+  for (const path of ['/loans', '/guarantees', '/income', '/extracts', '/ban', '/notifications', '/extracts/00000000-0000-7000-8000-000000000000']) {
+    const res = await anonymous.get(`${base}${path}`);
+    assert.equal(res.status, 303, path);
+    assert.equal(res.headers.location, '/', path);
+  }
+  for (const [path, form] of [['/notifications', { on: 'no' }], ['/ban', { reason: 'Other' }], ['/ban/remove', {}], ['/ban/consent', { give: 'yes' }]] as const) {
+    const res = await anonymous.request('POST', `${base}${path}`, { ...form, csrfToken: 'x' });
+    assert.equal(res.status, 200, path);
+    assert.match(res.body, /<h1>Log in<\/h1>/, path);
+  }
+  const web = await loggedIn(anna);
+  const page = await web.get(`${base}/guarantees`);
+  assert.match(page.body, /<a href="\/guarantees" aria-current="page">Guarantees<\/a>/);
+  assert.equal((page.body.match(/aria-current="page"/g) ?? []).length, 1);
+});
