@@ -210,7 +210,9 @@ export interface BanDeliveryEntry {
  * `limit` of them after the entry whose `cursor` is `before`: a range read of the person's index.
  */
 export async function banDeliveriesAbout(db: Queryable, person: string, limit: number, before?: string): Promise<BanDeliveryEntry[]> {
-  const at = before?.match(/^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$/);
+  const parts = before?.match(/^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$/);
+  // Anything else (another's cursor is harmless: the person's own rows only) is the first page.
+  const at = parts && parts.slice(1).every((p) => BigInt(p) <= 9223372036854775807n) ? parts : undefined;
   const { rows } = await db.query<{ micros: string; feedId: string; organisationId: string; deliveredAt: Date; company: string; change: FeedChange }>(
     `SELECT (extract(epoch FROM d.delivered_at) * 1000000)::bigint::text AS micros, d.feed_id::text AS "feedId", d.organisation_id::text AS "organisationId",
        d.delivered_at AS "deliveredAt", o.name AS company, CASE WHEN d.resync THEN 'Set' ELSE f.change END AS change

@@ -27,6 +27,7 @@ import { findBanState, removeBan, setBan, setConsent } from '../bans/store.ts';
 import { BanInputError, type BanProblem as BanRuleProblem } from '../bans/ban.ts';
 import { BY_PERSON, recordPersonAction } from '../audit/audit.ts';
 import type { Queryable } from '../db/database.ts';
+import { isTransientDatabaseError } from '../db/errors.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
 import {
@@ -156,6 +157,8 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return503OnClosing: true,
   });
   const today = o.today ?? (() => finnishDate());
+  // Bodies are what a browser's form sends and nothing else (JSON and text are refused with 415).
+  app.removeAllContentTypeParsers();
   await app.register(formbody);
 
   // The log: the route's pattern and the status, never the URL (a query could carry anything).
@@ -179,6 +182,15 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   });
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+
+  // A refusal by Fastify or the provider (a malformed form, an unknown login interaction) keeps
+  // its 4xx; anything else is logged and answered without its message (never internals to a browser).
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : isTransientDatabaseError(err) ? 503 : 500;
+    if (status >= 500) o.logger.error({ web: true, route: req.routeOptions.url ?? '(not found)', err }, 'e-service request failed');
+    return reply.code(status).type('text/plain; charset=utf-8').send(status === 503 ? 'The service is temporarily unavailable. Please try again in a moment.' : status >= 500 ? 'Something went wrong. Please try again.' : 'The request could not be handled.');
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not found'));
   const sessionOf = async (req: FastifyRequest) => {
     const token = cookies(req).get(SESSION);
     return { token, session: await findSession(o.db, token, o.sessionIdleMs) };
