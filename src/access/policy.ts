@@ -105,3 +105,19 @@ export function checkOrderPermitted(caller: Caller, type: OrderType): AuthorityS
   }
   return scope;
 }
+
+// ---- The e-service's principal: a person (eservice/), not an organisation
+
+/** A person logged in to the e-service: the identity code their identity provider vouched for. */
+export interface PersonPrincipal {
+  person: string;
+}
+
+/**
+ * Whose data a person's request reads or changes: their own, always, and nothing a request
+ * carries (a reference, a cursor, a form field) widens it. Every e-service page takes its scope
+ * from here; the stores scope their queries by it (a reference of another person's finds nothing).
+ */
+export function personScope(principal: PersonPrincipal): { person: string } {
+  return { person: principal.person };
+}

@@ -28,6 +28,7 @@ import { BanInputError, type BanProblem as BanRuleProblem } from '../bans/ban.ts
 import { BY_PERSON, recordPersonAction } from '../audit/audit.ts';
 import type { Queryable } from '../db/database.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
+import { personScope } from '../access/policy.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
 import {
@@ -271,6 +272,8 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return welcome(req, reply, 'loggedOut');
   });
 
+  /** The person whose data a request of this session reads and changes (the access policy: their own). */
+  const own = (s: Session) => personScope(s).person;
   /** A page of the logged-in person: without a session, the front page (saying so when it ended). */
   const personal = <R extends { Params?: unknown; Querystring?: unknown }>(show: (session: Session, req: FastifyRequest<R>, reply: FastifyReply) => Promise<unknown>) =>
     async (req: FastifyRequest<R>, reply: FastifyReply) => {
@@ -280,13 +283,13 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     };
 
   app.get('/loans', personal(async (s, _req, reply) => {
-    const { loans, totals } = await personLoans(o.db, s.person, today());
+    const { loans, totals } = await personLoans(o.db, own(s), today());
     return html(reply, loansPage(s.language, s.csrfToken, loans, totals));
   }));
 
-  app.get('/guarantees', personal(async (s, _req, reply) => html(reply, guaranteesPage(s.language, s.csrfToken, await personGuarantees(o.db, s.person, today())))));
+  app.get('/guarantees', personal(async (s, _req, reply) => html(reply, guaranteesPage(s.language, s.csrfToken, await personGuarantees(o.db, own(s), today())))));
 
-  app.get('/income', personal(async (s, _req, reply) => html(reply, incomePage(s.language, s.csrfToken, await personIncome(o.db, s.person, today())))));
+  app.get('/income', personal(async (s, _req, reply) => html(reply, incomePage(s.language, s.csrfToken, await personIncome(o.db, own(s), today())))));
 
   // Logged in or not: the menu when logged in.
   app.get('/accessibility', async (req, reply) => {
@@ -308,7 +311,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return session;
   };
   const showBan = async (reply: FastifyReply, session: Session, notice?: { saved?: boolean; problem?: BanProblem }, status = 200) =>
-    html(reply, banPage(session.language, session.csrfToken, await findBanState(o.db, session.person), today(), notice), status);
+    html(reply, banPage(session.language, session.csrfToken, await findBanState(o.db, own(session)), today(), notice), status);
 
   app.get('/ban', personal((s, _req, reply) => showBan(reply, s)));
 
@@ -333,7 +336,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     if (!session) return reply;
     const b = req.body ?? {};
     try {
-      await banChange('ban set', session.person, (tx) => setBan(tx, session.person, {
+      await banChange('ban set', own(session), (tx) => setBan(tx, own(session), {
         reason: String(b.reason ?? ''),
         ...(b.startDate ? { startDate: b.startDate } : {}),
         ...(b.endDate ? { endDate: b.endDate } : {}),
@@ -349,7 +352,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.post<{ Body: Record<string, string | undefined> }>('/ban/remove', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
-    await banChange('ban remove', session.person, (tx) => removeBan(tx, session.person, BY_PERSON));
+    await banChange('ban remove', own(session), (tx) => removeBan(tx, own(session), BY_PERSON));
     return showBan(reply, session, { saved: true });
   });
 
@@ -357,24 +360,24 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     const session = await formSession(req, reply);
     if (!session) return reply;
     const give = req.body?.give === 'yes';
-    await banChange(`ban consent ${give ? 'give' : 'withdraw'}`, session.person, (tx) => setConsent(tx, session.person, give, BY_PERSON));
+    await banChange(`ban consent ${give ? 'give' : 'withdraw'}`, own(session), (tx) => setConsent(tx, own(session), give, BY_PERSON));
     return showBan(reply, session, { saved: true });
   });
 
-  app.get('/notifications', personal(async (s, _req, reply) => html(reply, notificationsPage(s.language, s.csrfToken, await personNotifications(o.db, s.person)))));
+  app.get('/notifications', personal(async (s, _req, reply) => html(reply, notificationsPage(s.language, s.csrfToken, await personNotifications(o.db, own(s))))));
 
   app.post<{ Body: Record<string, string | undefined> }>('/notifications', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
     const on = req.body?.on === 'yes';
-    await o.db.transaction((tx) => setPersonNotifications(tx, session.person, on));
+    await o.db.transaction((tx) => setPersonNotifications(tx, own(session), on));
     return html(reply, notificationsPage(session.language, session.csrfToken, on, true));
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/extracts', personal<{ Querystring: Record<string, unknown> }>(async (s, req, reply) => {
     const q = req.query ?? {};
     const cursor = (name: string) => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
-    const lists = await personAsked(o.db, s.person, {
+    const lists = await personAsked(o.db, own(s), {
       extracts: cursor(ASKED_CURSORS.extracts), authorities: cursor(ASKED_CURSORS.authorities), companies: cursor(ASKED_CURSORS.companies),
     });
     return html(reply, askedPage(s.language, s.csrfToken, lists));
@@ -382,7 +385,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
 
   app.get<{ Params: { ref: string } }>('/extracts/:ref', personal<{ Params: { ref: string } }>(async (s, req, reply) => {
     // Another person's extract is exactly as absent as one that does not exist.
-    const found = await personExtract(o.db, s.person, req.params.ref);
+    const found = await personExtract(o.db, own(s), req.params.ref);
     if (!found) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
     return html(reply, extractPage(s.language, s.csrfToken, found.row, found.content));
   }));
