@@ -46,6 +46,47 @@ export interface RegisterConfig {
   databasePoolSize: number;
   /** Requests a second per organisation (0: no limit) and the burst allowed after a quiet spell (A50). */
   rateLimit: { perSecond: number; burst: number };
+  /** Delivering the notifications of extracts (src/notifications/, docs/notifications.md). */
+  notify: NotifyConfig;
+}
+
+export const NOTIFY_ADAPTERS = ['file', 'suomifi', 'off'] as const;
+export type NotifyAdapter = (typeof NOTIFY_ADAPTERS)[number];
+
+export interface NotifyConfig {
+  /**
+   * How notifications are delivered: an NDJSON mailbox file, Suomi.fi Messages, or not at all.
+   * Unset: the register's environment decides when it starts (Test: file; Production: off, with
+   * a warning): a Production register never writes persons' identity codes to a file unasked.
+   */
+  adapter?: NotifyAdapter;
+  /** The file adapter's mailbox (default <data-dir>/notifications.ndjson). */
+  mailbox: string;
+  /** The suomifi adapter's settings (PCR_NOTIFY_URL, PCR_NOTIFY_SERVICE_ID and one way to authenticate). */
+  suomifi?: SuomiFiConfig;
+  /** Attempts of one message before it is given up (visible in `pcr notifications status`). */
+  maxAttempts: number;
+  /** The wait after the first failed attempt, doubling after each further one up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** The e-service's address as persons know it, named in the message (optional). */
+  eserviceUrl?: string;
+}
+
+export interface SuomiFiConfig {
+  /** The REST API's root, e.g. https://api.messages-qa.suomi.fi (http:// only to this machine, for a test double). */
+  url: string;
+  /** The sending service's id at Suomi.fi Messages (sender.serviceId). */
+  serviceId: string;
+  /** A bearer token, read again for every message (a rotated token needs no restart). */
+  tokenFile?: string;
+  /** Or the API's own login (POST /v1/token) with this user name and the password in passwordFile. */
+  username?: string;
+  passwordFile?: string;
+  /** A client certificate and key (PEM) for mutual TLS, and the CA the service's certificate is checked against (default: the system's). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  caFile?: string;
 }
 
 export interface OidcConfig {
@@ -94,6 +135,9 @@ export const NUMERIC_OPTIONS = {
   PCR_RATE_LIMIT: { whole: false, min: 0, max: 1_000_000, default: 200 },
   PCR_RATE_BURST: { whole: false, min: 1, max: 10_000_000, default: undefined },
   PCR_SESSION_IDLE_MINUTES: { whole: true, min: 1, max: 24 * 60, default: 15 },
+  PCR_NOTIFY_MAX_ATTEMPTS: { whole: true, min: 1, max: 100, default: 15 },
+  PCR_NOTIFY_RETRY_BASE_SECONDS: { whole: true, min: 1, max: 86_400, default: 60 },
+  PCR_NOTIFY_RETRY_MAX_SECONDS: { whole: true, min: 1, max: 7 * 86_400, default: 4 * 3600 },
 } as const;
 type NumericOption = keyof typeof NUMERIC_OPTIONS;
 
@@ -185,6 +229,9 @@ export const SETTINGS = [
   'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_DEBUG',
   'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
   'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_OIDC_REDIRECT_URI',
+  'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME',
+  'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
+  'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_)/;
@@ -250,6 +297,80 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
     ...(secret ? { clientSecret: secret.value } : {}),
     ...(keyFile ? { privateKeyFile: readableFile(keyFile) } : {}),
     ...(keyId ? { privateKeyId: keyId.value.trim() } : {}),
+  };
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** PCR_NOTIFY_*: the delivery of extract notifications (src/notifications/). */
+function notifyConfig(env: NodeJS.ProcessEnv, dataDir: string): NotifyConfig {
+  const get = (name: string) => pick(name, undefined, name, env);
+  const adapterRaw = get('PCR_NOTIFY_ADAPTER');
+  const adapter = adapterRaw?.value.trim();
+  if (adapterRaw && !(NOTIFY_ADAPTERS as readonly string[]).includes(adapter!)) {
+    throw new ConfigError(`PCR_NOTIFY_ADAPTER must be one of ${NOTIFY_ADAPTERS.join(', ')}, not ${shown(adapterRaw.value)}`);
+  }
+  const mailboxRaw = get('PCR_NOTIFY_MAILBOX');
+  if (mailboxRaw && mailboxRaw.value.includes('\0')) throw new ConfigError(`PCR_NOTIFY_MAILBOX is not a path: ${shown(mailboxRaw.value)}`);
+  const url = get('PCR_NOTIFY_URL');
+  const serviceId = get('PCR_NOTIFY_SERVICE_ID');
+  const tokenFile = get('PCR_NOTIFY_TOKEN_FILE');
+  const username = get('PCR_NOTIFY_USERNAME');
+  const passwordFile = get('PCR_NOTIFY_PASSWORD_FILE');
+  const cert = get('PCR_NOTIFY_CLIENT_CERT');
+  const key = get('PCR_NOTIFY_CLIENT_KEY');
+  const ca = get('PCR_NOTIFY_CA_FILE');
+  const suomifiGiven = [url, serviceId, tokenFile, username, passwordFile, cert, key, ca].find(Boolean);
+  let suomifi: SuomiFiConfig | undefined;
+  if (adapter === 'suomifi') {
+    if (!url || !serviceId) throw new ConfigError('PCR_NOTIFY_ADAPTER=suomifi needs PCR_NOTIFY_URL and PCR_NOTIFY_SERVICE_ID');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url.value.trim());
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOCAL_HOSTS.has(parsed.hostname))) || parsed.search || parsed.hash || parsed.username) {
+      throw new ConfigError(`PCR_NOTIFY_URL must be an https:// URL (http:// only to this machine), not ${shown(url.value)}`);
+    }
+    if (!!username !== !!passwordFile) throw new ConfigError('PCR_NOTIFY_USERNAME and PCR_NOTIFY_PASSWORD_FILE go together');
+    if (tokenFile && username) throw new ConfigError('Give the Suomi.fi Messages adapter one of PCR_NOTIFY_TOKEN_FILE or PCR_NOTIFY_USERNAME with PCR_NOTIFY_PASSWORD_FILE');
+    if (!!cert !== !!key) throw new ConfigError('PCR_NOTIFY_CLIENT_CERT and PCR_NOTIFY_CLIENT_KEY go together');
+    if (!tokenFile && !username && !cert) {
+      throw new ConfigError('The Suomi.fi Messages adapter needs a way to authenticate: PCR_NOTIFY_TOKEN_FILE, PCR_NOTIFY_USERNAME with PCR_NOTIFY_PASSWORD_FILE, or PCR_NOTIFY_CLIENT_CERT with PCR_NOTIFY_CLIENT_KEY');
+    }
+    suomifi = {
+      url: parsed.toString().replace(/\/+$/, ''),
+      serviceId: serviceId.value.trim(),
+      ...(tokenFile ? { tokenFile: readableFile(tokenFile) } : {}),
+      ...(username && passwordFile ? { username: username.value.trim(), passwordFile: readableFile(passwordFile) } : {}),
+      ...(cert && key ? { clientCertFile: readableFile(cert), clientKeyFile: readableFile(key) } : {}),
+      ...(ca ? { caFile: readableFile(ca) } : {}),
+    };
+  } else if (suomifiGiven && adapter !== 'off') {
+    throw new ConfigError(`${suomifiGiven.name} is a setting of the Suomi.fi Messages adapter; set PCR_NOTIFY_ADAPTER=suomifi (or off)`);
+  }
+  const eservice = get('PCR_NOTIFY_ESERVICE_URL');
+  if (eservice) {
+    let ok = false;
+    try {
+      ok = new URL(eservice.value.trim()).protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`PCR_NOTIFY_ESERVICE_URL must be an https:// URL, not ${shown(eservice.value)}`);
+  }
+  const retryBaseMs = numeric('PCR_NOTIFY_RETRY_BASE_SECONDS', env) * 1000;
+  const retryMaxMs = numeric('PCR_NOTIFY_RETRY_MAX_SECONDS', env) * 1000;
+  if (retryMaxMs < retryBaseMs) throw new ConfigError(`PCR_NOTIFY_RETRY_MAX_SECONDS (${retryMaxMs / 1000}) must not be less than PCR_NOTIFY_RETRY_BASE_SECONDS (${retryBaseMs / 1000})`);
+  return {
+    ...(adapter ? { adapter: adapter as NotifyAdapter } : {}),
+    mailbox: resolve(mailboxRaw?.value ?? join(dataDir, 'notifications.ndjson')),
+    ...(suomifi ? { suomifi } : {}),
+    maxAttempts: numeric('PCR_NOTIFY_MAX_ATTEMPTS', env),
+    retryBaseMs,
+    retryMaxMs,
+    ...(eservice ? { eserviceUrl: eservice.value.trim() } : {}),
   };
 }
 
@@ -324,5 +445,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     maxReportsPerBatch: numeric('PCR_MAX_REPORTS_PER_BATCH', env),
     databasePoolSize: numeric('PCR_DATABASE_POOL_SIZE', env),
     rateLimit: { perSecond, burst },
+    notify: notifyConfig(env, dataDir),
   };
 }

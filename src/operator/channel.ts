@@ -47,6 +47,7 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null
   loans: ['pack'],
   audit: null,
   'server-cert': ['show', 'renew'],
+  notifications: ['status', 'retry'],
 };
 
 /** Why a request's command line is not one the channel runs, or undefined when it is. */

@@ -259,6 +259,75 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_NOTIFY_ADAPTER, PCR_NOTIFY_MAILBOX',
+    good: [
+      [{ env: { PCR_DATA_DIR: 'DIR' } }, (c) => [c.notify.adapter, c.notify.mailbox], [undefined, 'DIR/notifications.ndjson']],
+      [env('PCR_NOTIFY_ADAPTER', 'file'), (c) => c.notify.adapter, 'file'],
+      [env('PCR_NOTIFY_ADAPTER', ' off '), (c) => c.notify.adapter, 'off'],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'file', PCR_NOTIFY_MAILBOX: 'DIR/box.ndjson' } }, (c) => c.notify.mailbox, 'DIR/box.ndjson'],
+    ],
+    bad: [
+      [env('PCR_NOTIFY_ADAPTER', 'email'), /^PCR_NOTIFY_ADAPTER must be one of file, suomifi, off, not "email"$/],
+      [env('PCR_NOTIFY_ADAPTER', 'File'), /not "File"/],
+      [env('PCR_NOTIFY_ADAPTER', ''), /^PCR_NOTIFY_ADAPTER is empty/],
+      [env('PCR_NOTIFY_MAILBOX', 'a\0b'), /^PCR_NOTIFY_MAILBOX is not a path/],
+    ],
+  },
+  {
+    option: 'PCR_NOTIFY_URL, PCR_NOTIFY_SERVICE_ID, PCR_NOTIFY_TOKEN_FILE, PCR_NOTIFY_USERNAME, PCR_NOTIFY_PASSWORD_FILE, PCR_NOTIFY_CLIENT_CERT, PCR_NOTIFY_CLIENT_KEY, PCR_NOTIFY_CA_FILE',
+    good: [
+      [{}, (c) => c.notify.suomifi, undefined],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://api.messages-qa.suomi.fi/', PCR_NOTIFY_SERVICE_ID: 'pcr-notices', PCR_NOTIFY_TOKEN_FILE: 'KEY' } },
+        (c) => c.notify.suomifi, { url: 'https://api.messages-qa.suomi.fi', serviceId: 'pcr-notices', tokenFile: 'KEY' }],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'http://127.0.0.1:9999/api', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_USERNAME: 'pcr', PCR_NOTIFY_PASSWORD_FILE: 'KEY', PCR_NOTIFY_CA_FILE: 'CERT' } },
+        (c) => c.notify.suomifi, { url: 'http://127.0.0.1:9999/api', serviceId: 's', username: 'pcr', passwordFile: 'KEY', caFile: 'CERT' }],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_CLIENT_CERT: 'CERT', PCR_NOTIFY_CLIENT_KEY: 'KEY' } },
+        (c) => [c.notify.suomifi?.clientCertFile, c.notify.suomifi?.clientKeyFile], ['CERT', 'KEY']],
+      // Left in place while delivery is switched off.
+      [{ env: { PCR_NOTIFY_ADAPTER: 'off', PCR_NOTIFY_URL: 'https://messages.example.fi' } }, (c) => [c.notify.adapter, c.notify.suomifi], ['off', undefined]],
+    ],
+    bad: [
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_TOKEN_FILE: 'KEY' } }, /^PCR_NOTIFY_ADAPTER=suomifi needs PCR_NOTIFY_URL and PCR_NOTIFY_SERVICE_ID$/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'http://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_TOKEN_FILE: 'KEY' } }, /^PCR_NOTIFY_URL must be an https:\/\/ URL \(http:\/\/ only to this machine\), not "http:\/\/messages\.example\.fi"$/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_TOKEN_FILE: 'KEY' } }, /^PCR_NOTIFY_URL must be/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's' } }, /needs a way to authenticate/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_USERNAME: 'pcr' } }, /^PCR_NOTIFY_USERNAME and PCR_NOTIFY_PASSWORD_FILE go together$/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_TOKEN_FILE: 'KEY', PCR_NOTIFY_USERNAME: 'pcr', PCR_NOTIFY_PASSWORD_FILE: 'KEY' } }, /one of PCR_NOTIFY_TOKEN_FILE or PCR_NOTIFY_USERNAME/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_CLIENT_CERT: 'CERT' } }, /^PCR_NOTIFY_CLIENT_CERT and PCR_NOTIFY_CLIENT_KEY go together$/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'suomifi', PCR_NOTIFY_URL: 'https://messages.example.fi', PCR_NOTIFY_SERVICE_ID: 's', PCR_NOTIFY_TOKEN_FILE: 'MISSING' } }, /^PCR_NOTIFY_TOKEN_FILE: ".*missing\.pem" does not exist$/],
+      // Settings of the Suomi.fi adapter without it: a Production register would quietly send nothing.
+      [env('PCR_NOTIFY_URL', 'https://messages.example.fi'), /^PCR_NOTIFY_URL is a setting of the Suomi.fi Messages adapter; set PCR_NOTIFY_ADAPTER=suomifi \(or off\)$/],
+      [{ env: { PCR_NOTIFY_ADAPTER: 'file', PCR_NOTIFY_TOKEN_FILE: 'KEY' } }, /^PCR_NOTIFY_TOKEN_FILE is a setting of the Suomi.fi Messages adapter/],
+      [env('PCR_NOTIFY_SERVICE_ID', ''), /^PCR_NOTIFY_SERVICE_ID is empty/],
+    ],
+  },
+  {
+    option: 'PCR_NOTIFY_MAX_ATTEMPTS, PCR_NOTIFY_RETRY_BASE_SECONDS, PCR_NOTIFY_RETRY_MAX_SECONDS',
+    good: [
+      [{}, (c) => [c.notify.maxAttempts, c.notify.retryBaseMs, c.notify.retryMaxMs], [15, 60_000, 4 * 3_600_000]],
+      [{ env: { PCR_NOTIFY_MAX_ATTEMPTS: '1', PCR_NOTIFY_RETRY_BASE_SECONDS: '5', PCR_NOTIFY_RETRY_MAX_SECONDS: '5' } }, (c) => [c.notify.maxAttempts, c.notify.retryBaseMs, c.notify.retryMaxMs], [1, 5000, 5000]],
+      [{ env: { PCR_NOTIFY_MAX_ATTEMPTS: '100', PCR_NOTIFY_RETRY_MAX_SECONDS: '604800' } }, (c) => [c.notify.maxAttempts, c.notify.retryMaxMs], [100, 604_800_000]],
+    ],
+    bad: [
+      [env('PCR_NOTIFY_MAX_ATTEMPTS', '0'), /^PCR_NOTIFY_MAX_ATTEMPTS must be a whole number from 1 to 100, not "0"$/],
+      [env('PCR_NOTIFY_MAX_ATTEMPTS', 'ten'), /not "ten"/],
+      [env('PCR_NOTIFY_RETRY_BASE_SECONDS', '1.5'), /^PCR_NOTIFY_RETRY_BASE_SECONDS must be a whole number from 1 to 86400/],
+      [env('PCR_NOTIFY_RETRY_MAX_SECONDS', '604801'), /^PCR_NOTIFY_RETRY_MAX_SECONDS must be a whole number from 1 to 604800/],
+      [{ env: { PCR_NOTIFY_RETRY_BASE_SECONDS: '600', PCR_NOTIFY_RETRY_MAX_SECONDS: '60' } }, /^PCR_NOTIFY_RETRY_MAX_SECONDS \(60\) must not be less than PCR_NOTIFY_RETRY_BASE_SECONDS \(600\)$/],
+    ],
+  },
+  {
+    option: 'PCR_NOTIFY_ESERVICE_URL',
+    good: [
+      [{}, (c) => c.notify.eserviceUrl, undefined],
+      [env('PCR_NOTIFY_ESERVICE_URL', 'https://omat.example.fi/'), (c) => c.notify.eserviceUrl, 'https://omat.example.fi/'],
+    ],
+    bad: [
+      [env('PCR_NOTIFY_ESERVICE_URL', 'http://omat.example.fi/'), /^PCR_NOTIFY_ESERVICE_URL must be an https:\/\/ URL, not "http:\/\/omat\.example\.fi\/"$/],
+      [env('PCR_NOTIFY_ESERVICE_URL', 'omat'), /not "omat"/],
+    ],
+  },
+  {
     option: 'PCR_DATA_DIR, PCR_CA_DIR',
     good: [
       [{ env: { PCR_DATA_DIR: 'DIR' } }, (c) => [c.dataDir, c.caDir], ['DIR', 'DIR/ca']],
@@ -298,13 +367,15 @@ for (const row of TABLE) {
 
 test('the table covers every option the register reads', () => {
   const covered = TABLE.map((r) => r.option).join(' ');
-  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR']) {
+  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
+    'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
+    'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
     'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
-    'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
+    'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
 });
