@@ -6,6 +6,7 @@ import { readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from './pg-cluster.mjs';
+import { ensureChromium } from './chromium.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -38,6 +39,18 @@ if (!process.env.PCR_SKIP_TYPECHECK) {
 }
 
 mkdirSync(join(root, '.test-cache'), { recursive: true });
+
+// The browser tests (*.browser.test.ts) drive Debian's Chromium: found (installed when missing)
+// once, before the suites, and passed to them as PCR_CHROMIUM. Not installable: the run fails.
+if (files.some((f) => f.includes('.browser.test.ts'))) {
+  try {
+    process.env.PCR_CHROMIUM = ensureChromium();
+  } catch (err) {
+    console.error(`# ${err.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
 
 function runSuite(backend, env) {
   return new Promise((resolve) => {

@@ -23,6 +23,8 @@ export interface RegisterConfig {
   webPort: number;
   /** A person's e-service session ends after this long without a request. */
   sessionIdleMs: number;
+  /** Where a person sends feedback on the e-service's accessibility: an e-mail address or an https URL (the accessibility statement names it). */
+  webFeedback?: string;
   /**
    * The production identity provider of the e-service (OpenID Connect, code flow with PKCE).
    * Unset: a Test register uses its own test identity provider; a Production register refuses to start.
@@ -227,7 +229,7 @@ export const SETTINGS = [
   'PCR_DATA_DIR', 'PCR_CA_DIR', 'PCR_ENVIRONMENT', 'PCR_PORT', 'PCR_HOST', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT',
   'PCR_TLS_KEY', 'PCR_LOG_LEVEL', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS',
   'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_DEBUG',
-  'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
+  'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
   'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_OIDC_REDIRECT_URI',
   'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME',
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
@@ -403,6 +405,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const webHost = webHostRaw?.value.trim() ?? host;
   if (webHostRaw && !isHostName(webHost)) throw new ConfigError(`${webHostRaw.name} must be a host name or an IP address, not ${shown(webHostRaw.value)}`);
   const oidc = oidcConfig(env);
+  const feedbackRaw = env.PCR_WEB_FEEDBACK?.trim();
+  if (feedbackRaw !== undefined && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(feedbackRaw) && !/^https:\/\/[^\s<>"]+$/.test(feedbackRaw)) {
+    throw new ConfigError(`PCR_WEB_FEEDBACK must be an e-mail address or an https:// URL, not ${shown(feedbackRaw)}`);
+  }
 
   const namesRaw = pick('--server-names', input.serverNames, 'PCR_SERVER_NAMES', env);
   const names = serverNames(namesRaw ? { name: namesRaw.name, value: namesRaw.value } : { name: '--server-names', value: 'localhost,127.0.0.1,::1' }, host);
@@ -434,6 +440,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     webHost,
     webPort,
     sessionIdleMs: numeric('PCR_SESSION_IDLE_MINUTES', env) * 60_000,
+    ...(feedbackRaw ? { webFeedback: feedbackRaw } : {}),
     ...(oidc ? { oidc } : {}),
     ...(environment ? { environment: environmentValue as Environment } : {}),
     serverNames: names,

@@ -80,6 +80,7 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     logger,
     tls: { certPem: register.serverIdentity.certPem, keyPem: register.serverIdentity.keyPem },
     sessionIdleMs: config.sessionIdleMs,
+    ...(config.webFeedback ? { feedback: config.webFeedback } : {}),
     ...(config.oidc ? { oidc: config.oidc } : {}),
     baseUrl: () => webUrl,
   });

@@ -51,6 +51,8 @@ export interface EserviceOptions {
   logger: Logger;
   tls?: { certPem: string; keyPem: string };
   sessionIdleMs: number;
+  /** The accessibility feedback channel (an e-mail address or an https URL). */
+  feedback?: string;
   /** A production identity provider; without it a Test register uses its own. */
   oidc?: OidcConfig;
   /** The e-service's address as browsers reach it (known once it listens: port 0 in tests). */
@@ -170,7 +172,9 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${rp.idpOrigin()}; frame-ancestors 'none'; base-uri 'none'`);
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on a form post,
+    // which the Origin check below could not tell from another site's. No referrer leaves the site.
+    reply.header('referrer-policy', 'same-origin');
     reply.header('strict-transport-security', 'max-age=31536000');
     reply.header('cache-control', 'no-store');
     return payload;
@@ -203,6 +207,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return html(reply, welcomePage(languageOf(req), formToken, notice), status);
   };
 
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
   app.get('/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(STYLESHEET));
 
   app.get('/', async (req, reply) => {
@@ -294,7 +299,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   // Logged in or not: the menu when logged in.
   app.get('/accessibility', async (req, reply) => {
     const { session } = await sessionOf(req);
-    return html(reply, accessibilityPage(session?.language ?? languageOf(req), session?.csrfToken));
+    return html(reply, accessibilityPage(session?.language ?? languageOf(req), o.feedback, session?.csrfToken));
   });
 
   /** The session of a request whose form must carry its CSRF token; undefined once the reply is sent. */

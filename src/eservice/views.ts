@@ -16,9 +16,9 @@ const TEXT = {
     idpTitle: 'Testiympäristön tunnistautuminen', idpField: 'Henkilötunnus', idpButton: 'Kirjaudu', idpInvalid: 'Anna kelvollinen testihenkilötunnus (yksilönumero 900–999).',
     noLoans: 'Sinusta ei ole ilmoitettu voimassa olevia lainoja.', loansIntro: 'Voimassa olevat lainasi, joissa olet velallinen, sellaisina kuin luotonantajat ovat ne ilmoittaneet.', lender: 'Luotonantaja', loanType: 'Lainatyyppi', contractDate: 'Sopimuspäivä', currency: 'Valuutta',
     amount: 'Myönnetty määrä', balance: 'Jäljellä oleva pääoma', creditLimit: 'Luottoraja', monthlyInstalment: 'Kuukausierä', contractEnd: 'Sopimuskausi päättyy', interest: 'Korko', interestRate: 'Kokonaiskorko', interestType: 'Koron tyyppi',
-    repayment: 'Takaisinmaksutapa', frequency: 'Lyhennysväli', months: 'kk', finalDueDate: 'Viimeinen eräpäivä', debtArrangement: 'Velkajärjestely tai yrityssaneeraus', yes: 'Kyllä', no: 'Ei',
+    repayment: 'Takaisinmaksutapa', frequency: 'Lyhennysväli', finalDueDate: 'Viimeinen eräpäivä', debtArrangement: 'Velkajärjestely tai yrityssaneeraus', yes: 'Kyllä', no: 'Ei',
     delays: 'Maksuviiveet', delayedSince: 'vanhin erääntynyt', foreclosed: 'Erääntynyt kokonaan maksettavaksi', deferments: 'Lyhennysvapaat', borrowers: 'Velallisia', none: 'Ei', notReported: 'Tietoa ei ilmoitettu',
-    ban: 'Vapaaehtoinen luottokielto', banNone: 'Sinulla ei ole luottokieltoa.', banInForce: 'Luottokielto', reason: 'Syy', startDate: 'Alkaa', endDate: 'Päättyy (tyhjä: toistaiseksi)', indefinite: 'toistaiseksi',
+    ban: 'Vapaaehtoinen luottokielto', banNone: 'Sinulla ei ole luottokieltoa.', banInForce: 'Luottokielto', reason: 'Syy', startDate: 'Alkaa', endDate: 'Päättyy (tyhjä: toistaiseksi)', ends: 'Päättyy', indefinite: 'toistaiseksi',
     setBan: 'Aseta tai muuta luottokielto', saveBan: 'Tallenna luottokielto', removeBan: 'Poista luottokielto', consent: 'Suostumus luottotietoyhtiöille', consentOn: 'Olet antanut suostumuksen luottokiellon välittämiseen luottotietoyhtiöille.', consentOff: 'Et ole antanut suostumusta luottokiellon välittämiseen luottotietoyhtiöille.',
     giveConsent: 'Anna suostumus', withdrawConsent: 'Peru suostumus', consentWith: 'Välitä luottokielto luottotietoyhtiöille', saved: 'Muutos on tallennettu ja on voimassa heti.',
     RiskOfIdentityTheft: 'Identiteettivarkauden vaara', ControlOfPersonalFinances: 'Oman talouden hallinta', Other: 'Muu syy',
@@ -43,9 +43,9 @@ const TEXT = {
     idpTitle: 'Identifiering i testmiljön', idpField: 'Personbeteckning', idpButton: 'Logga in', idpInvalid: 'Ange en giltig testpersonbeteckning (individnummer 900–999).',
     noLoans: 'Inga gällande lån har anmälts om dig.', loansIntro: 'Dina gällande lån där du är gäldenär, så som kreditgivarna har anmält dem.', lender: 'Kreditgivare', loanType: 'Lånetyp', contractDate: 'Avtalsdag', currency: 'Valuta',
     amount: 'Beviljat belopp', balance: 'Återstående kapital', creditLimit: 'Kreditgräns', monthlyInstalment: 'Månadsrat', contractEnd: 'Avtalsperioden upphör', interest: 'Ränta', interestRate: 'Total ränta', interestType: 'Räntetyp',
-    repayment: 'Amorteringssätt', frequency: 'Amorteringsintervall', months: 'mån', finalDueDate: 'Sista förfallodag', debtArrangement: 'Skuldsanering eller företagssanering', yes: 'Ja', no: 'Nej',
+    repayment: 'Amorteringssätt', frequency: 'Amorteringsintervall', finalDueDate: 'Sista förfallodag', debtArrangement: 'Skuldsanering eller företagssanering', yes: 'Ja', no: 'Nej',
     delays: 'Betalningsdröjsmål', delayedSince: 'äldsta förfallet', foreclosed: 'Hela lånet har förfallit till betalning', deferments: 'Amorteringsfria perioder', borrowers: 'Gäldenärer', none: 'Nej', notReported: 'Uppgiften har inte anmälts',
-    ban: 'Frivilligt kreditförbud', banNone: 'Du har inget kreditförbud.', banInForce: 'Kreditförbud', reason: 'Orsak', startDate: 'Börjar', endDate: 'Upphör (tomt: tills vidare)', indefinite: 'tills vidare',
+    ban: 'Frivilligt kreditförbud', banNone: 'Du har inget kreditförbud.', banInForce: 'Kreditförbud', reason: 'Orsak', startDate: 'Börjar', endDate: 'Upphör (tomt: tills vidare)', ends: 'Upphör', indefinite: 'tills vidare',
     setBan: 'Ställ in eller ändra kreditförbud', saveBan: 'Spara kreditförbudet', removeBan: 'Ta bort kreditförbudet', consent: 'Samtycke till kreditupplysningsföretag', consentOn: 'Du har samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.', consentOff: 'Du har inte samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.',
     giveConsent: 'Ge samtycke', withdrawConsent: 'Återkalla samtycket', consentWith: 'Förmedla kreditförbudet till kreditupplysningsföretag', saved: 'Ändringen har sparats och gäller genast.',
     RiskOfIdentityTheft: 'Risk för identitetsstöld', ControlOfPersonalFinances: 'Kontroll över den egna ekonomin', Other: 'Annat skäl',
@@ -70,9 +70,9 @@ const TEXT = {
     idpTitle: 'Test environment identification', idpField: 'Personal identity code', idpButton: 'Log in', idpInvalid: 'Enter a valid test personal identity code (individual number 900–999).',
     noLoans: 'No active loans have been reported about you.', loansIntro: 'Your active loans where you are a borrower, as the lenders reported them.', lender: 'Lender', loanType: 'Loan type', contractDate: 'Contract date', currency: 'Currency',
     amount: 'Amount issued', balance: 'Outstanding balance', creditLimit: 'Credit limit', monthlyInstalment: 'Monthly instalment', contractEnd: 'Contract period ends', interest: 'Interest', interestRate: 'Total interest rate', interestType: 'Interest type',
-    repayment: 'Repayment method', frequency: 'Repayment interval', months: 'months', finalDueDate: 'Final due date', debtArrangement: 'Debt arrangement or restructuring', yes: 'Yes', no: 'No',
+    repayment: 'Repayment method', frequency: 'Repayment interval', finalDueDate: 'Final due date', debtArrangement: 'Debt arrangement or restructuring', yes: 'Yes', no: 'No',
     delays: 'Payment delays', delayedSince: 'oldest due', foreclosed: 'The whole loan has fallen due', deferments: 'Repayment holidays', borrowers: 'Debtors', none: 'None', notReported: 'No data reported',
-    ban: 'Voluntary credit ban', banNone: 'You have no credit ban.', banInForce: 'Credit ban', reason: 'Reason', startDate: 'Starts', endDate: 'Ends (empty: until further notice)', indefinite: 'until further notice',
+    ban: 'Voluntary credit ban', banNone: 'You have no credit ban.', banInForce: 'Credit ban', reason: 'Reason', startDate: 'Starts', endDate: 'Ends (empty: until further notice)', ends: 'Ends', indefinite: 'until further notice',
     setBan: 'Set or change your credit ban', saveBan: 'Save the credit ban', removeBan: 'Remove the credit ban', consent: 'Consent for credit information companies', consentOn: 'You have consented to your credit ban being passed to credit information companies.', consentOff: 'You have not consented to your credit ban being passed to credit information companies.',
     giveConsent: 'Give consent', withdrawConsent: 'Withdraw consent', consentWith: 'Pass the credit ban to credit information companies', saved: 'The change is saved and in force at once.',
     RiskOfIdentityTheft: 'Risk of identity theft', ControlOfPersonalFinances: 'Control of personal finances', Other: 'Other reason',
@@ -160,14 +160,26 @@ export function formatWhen(when: string, language: Language): string {
   return language === 'en' ? `${date} at ${m[2]}:${m[3]}` : `${date} ${language === 'fi' ? 'klo' : 'kl.'} ${m[2]}.${m[3]}`;
 }
 
+/** A repayment interval in months, in words: every month, every 3 months. */
+function everyMonths(n: number, language: Language): string {
+  if (language === 'fi') return n === 1 ? 'kuukausittain' : `${n} kuukauden välein`;
+  if (language === 'sv') return n === 1 ? 'varje månad' : `var ${n}:e månad`;
+  return n === 1 ? 'every month' : `every ${n} months`;
+}
+
+/** A table in a region that scrolls sideways on a narrow screen (WCAG 1.4.10), named by the heading `labelledBy`, reachable by keyboard. */
+const scrolling = (labelledBy: string, table: string) => `<div class="scroll" role="region" tabindex="0" aria-labelledby="${labelledBy}">${table}</div>`;
+/** The same, named by a text (a page whose only heading is its h1). */
+const scrollingNamed = (name: string, table: string) => `<div class="scroll" role="region" tabindex="0" aria-label="${esc(name)}">${table}</div>`;
+
 /** A month yyyy-mm: 11/2026 (fi, sv), November 2026 (en). */
 const formatMonth = (month: string, language: Language) =>
   language === 'en' ? `${MONTHS_EN[Number(month.slice(5, 7)) - 1]} ${month.slice(0, 4)}` : `${Number(month.slice(5, 7))}/${month.slice(0, 4)}`;
 
 /** The stylesheet (served as /style.css: the CSP allows no inline style). Contrast ≥ 4.5:1 throughout. */
 export const STYLESHEET = `body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}
-header,main,footer{padding:1rem 2rem;max-width:60rem}header{border-bottom:1px solid #595959}footer{border-top:1px solid #595959;margin-top:2rem}
-a{color:#0b4f8a}a:focus,button:focus,input:focus{outline:3px solid #0b4f8a;outline-offset:2px}
+header,main,footer{padding:1rem 2rem}main{max-width:60rem}header>*,footer>*{max-width:56rem}header{border-bottom:1px solid #595959}footer{border-top:1px solid #595959;margin-top:2rem}
+a{color:#0b4f8a}a:focus,button:focus,input:focus,.scroll:focus{outline:3px solid #0b4f8a;outline-offset:2px}.scroll{overflow-x:auto;max-width:100%;position:relative}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 nav ul{list-style:none;padding:0;display:flex;gap:1.5rem;flex-wrap:wrap}[aria-current=page]{font-weight:bold}
@@ -176,6 +188,9 @@ article{border:1px solid #595959;border-radius:4px;padding:0 1rem;margin:1rem 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:1rem;border:1px solid #595959}
 button{font:inherit;padding:.4rem 1rem;background:#0b4f8a;color:#fff;border:0;border-radius:4px;cursor:pointer}
 label{display:block;margin:.5rem 0 .25rem}input{font:inherit;padding:.3rem}[role=alert]{color:#8a1c1c;font-weight:bold}
+input[type=radio],input[type=checkbox]{width:1.25rem;height:1.25rem;vertical-align:middle;margin:0}input[type=radio]+label,input[type=checkbox]+label{display:inline;margin:0 0 0 .5rem}
+form>div,fieldset>div{margin:.5rem 0}fieldset{max-width:30rem;border:1px solid #595959;border-radius:4px}
+[role=status]{border-left:4px solid #0b4f8a;background:#eef4fa;padding:.5rem 1rem}
 @media (max-width:40rem){header,main,footer{padding:1rem}dl{grid-template-columns:1fr}}`;
 
 /** The main menu: path and label. */
@@ -286,7 +301,7 @@ export function loansPage(language: Language, csrfToken: string, loans: LoanRow[
     }
     if (l.loanType === 'LumpSumLoan') {
       rows.push(item('repayment', l.repaymentMethod === null ? missing : esc(code(language, l.repaymentMethod))));
-      rows.push(item('frequency', l.amortizationFrequency === null ? missing : `${esc(l.amortizationFrequency)} ${tx('months')}`));
+      rows.push(item('frequency', l.amortizationFrequency === null ? missing : esc(everyMonths(Number(l.amortizationFrequency), language))));
       rows.push(item('finalDueDate', l.finalDueDate === null ? missing : esc(formatDate(l.finalDueDate, language))));
     }
     rows.push(item('debtArrangement', tx(l.debtArrangement ? 'yes' : 'no')));
@@ -300,7 +315,7 @@ export function loansPage(language: Language, csrfToken: string, loans: LoanRow[
   const groups = [...new Set(loans.map((l) => l.loanType))];
   const sections = groups.map((type) => `<section><h2>${esc(code(language, type))}</h2>\n${loans.filter((l) => l.loanType === type).map(loan).join('\n')}</section>`).join('\n');
   const total = totals.length > 0
-    ? `<h2>${tx('total')}</h2><p>${tx('totalIntro')}</p><table><thead><tr><th scope="col">${tx('currency')}</th><th scope="col">${tx('balance')}</th></tr></thead><tbody>${totals.map((x) => `<tr><th scope="row">${esc(x.currencyCode)}</th><td class="amount">${esc(formatAmount(x.balance, language))}</td></tr>`).join('')}</tbody></table>`
+    ? `<h2 id="total">${tx('total')}</h2><p>${tx('totalIntro')}</p>${scrolling('total', `<table><thead><tr><th scope="col">${tx('currency')}</th><th scope="col">${tx('balance')}</th></tr></thead><tbody>${totals.map((x) => `<tr><th scope="row">${esc(x.currencyCode)}</th><td class="amount">${esc(formatAmount(x.balance, language))}</td></tr>`).join('')}</tbody></table>`)}`
     : '';
   return page({ language, title: t(language, 'loans'), path: '/loans', session: { csrfToken }, body: loans.length === 0 ? `<p>${tx('noLoans')}</p>` : `<p>${tx('loansIntro')}</p>\n${sections}\n${total}` });
 }
@@ -320,8 +335,8 @@ export function guaranteesPage(language: Language, csrfToken: string, rows: Guar
   const body = rows.length === 0
     ? `<p>${tx('noGuarantees')}</p>`
     : `<p>${tx('guaranteesIntro')}</p>
-<table><thead><tr><th scope="col">${tx('lender')}</th><th scope="col">${tx('loanType')}</th><th scope="col">${tx('contractDate')}</th><th scope="col">${tx('borrowers')}</th><th scope="col">${tx('balance')}</th></tr></thead>
-<tbody>${rows.map((r) => `<tr><td>${esc(r.lender)}</td><td>${esc(code(language, r.loanType))}</td><td>${esc(formatDate(r.contractDate, language))}</td><td>${esc(r.borrowersCount)}</td><td class="amount">${r.balance === null ? tx('notReported') : `${esc(formatAmount(r.balance, language))} ${esc(r.currencyCode)}`}</td></tr>`).join('')}</tbody></table>`;
+${scrollingNamed(t(language, 'guarantees'), `<table><thead><tr><th scope="col">${tx('lender')}</th><th scope="col">${tx('loanType')}</th><th scope="col">${tx('contractDate')}</th><th scope="col">${tx('borrowers')}</th><th scope="col">${tx('balance')}</th></tr></thead>
+<tbody>${rows.map((r) => `<tr><td>${esc(r.lender)}</td><td>${esc(code(language, r.loanType))}</td><td>${esc(formatDate(r.contractDate, language))}</td><td>${esc(r.borrowersCount)}</td><td class="amount">${r.balance === null ? tx('notReported') : `${esc(formatAmount(r.balance, language))} ${esc(r.currencyCode)}`}</td></tr>`).join('')}</tbody></table>`)}`;
   return page({ language, title: t(language, 'guarantees'), path: '/guarantees', session: { csrfToken }, body });
 }
 
@@ -342,8 +357,8 @@ export function incomePage(language: Language, csrfToken: string, rows: IncomeRo
   const body = rows.length === 0
     ? `<p>${tx('noIncome')}</p>`
     : `<p>${tx('incomeIntro')}</p>
-<table><thead><tr><th scope="col">${tx('month')}</th><th scope="col">${tx('wagesGross')}</th><th scope="col">${tx('wagesNet')}</th><th scope="col">${tx('benefitsGross')}</th><th scope="col">${tx('benefitsNet')}</th><th scope="col">${tx('accuracyDenied')}</th></tr></thead>
-<tbody>${rows.map((r) => `<tr><th scope="row">${esc(formatMonth(r.month, language))}</th>${eur(r.wagesGross)}${eur(r.wagesNet)}${eur(r.benefitsGross)}${eur(r.benefitsNet)}<td>${r.accuracyDenied ? tx('disputed') : tx('no')}</td></tr>`).join('')}</tbody></table>`;
+${scrollingNamed(t(language, 'income'), `<table><thead><tr><th scope="col">${tx('month')}</th><th scope="col">${tx('wagesGross')}</th><th scope="col">${tx('wagesNet')}</th><th scope="col">${tx('benefitsGross')}</th><th scope="col">${tx('benefitsNet')}</th><th scope="col">${tx('accuracyDenied')}</th></tr></thead>
+<tbody>${rows.map((r) => `<tr><th scope="row">${esc(formatMonth(r.month, language))}</th>${eur(r.wagesGross)}${eur(r.wagesNet)}${eur(r.benefitsGross)}${eur(r.benefitsNet)}<td>${r.accuracyDenied ? tx('disputed') : tx('no')}</td></tr>`).join('')}</tbody></table>`)}`;
   return page({ language, title: t(language, 'income'), path: '/income', session: { csrfToken }, body });
 }
 
@@ -386,20 +401,20 @@ export function askedPage(language: Language, csrfToken: string, lists: AskedLis
     const cursor = lists[list].older;
     return cursor ? `<p><a href="/extracts?${ASKED_CURSORS[list]}=${encodeURIComponent(cursor)}#${list}">${tx('older')}<span class="visually-hidden">: ${tx(heading)}</span></a></p>` : '';
   };
-  const table = (heads: TextKey[], rows: string[]) =>
-    `<table><thead><tr>${heads.map((h) => `<th scope="col">${tx(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const table = (list: keyof AskedLists, heads: TextKey[], rows: string[]) => scrolling(list,
+    `<table><thead><tr>${heads.map((h) => `<th scope="col">${tx(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`);
   const { extracts, authorities, companies } = lists;
-  const body = `<section aria-labelledby="extracts"><h2 id="extracts">${tx('extractsHeading')}</h2>
+  const body = `<section><h2 id="extracts">${tx('extractsHeading')}</h2>
 ${extracts.rows.length === 0 ? `<p>${tx('noExtracts')}</p>` : `<p>${tx('askedIntro')}</p>
-${table(['date', 'lender', 'purposes', 'extract'], extracts.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.lender)}</td><td>${purpose(r.purposes)}</td><td><a href="/extracts/${esc(r.extractReference)}">${tx('open')}<span class="visually-hidden">: ${esc(formatWhen(r.when, language))}, ${esc(r.lender)}</span></a></td></tr>`))}`}
+${table('extracts', ['date', 'lender', 'purposes', 'extract'], extracts.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.lender)}</td><td>${purpose(r.purposes)}</td><td><a href="/extracts/${esc(r.extractReference)}">${tx('open')}<span class="visually-hidden">: ${esc(formatWhen(r.when, language))}, ${esc(r.lender)}</span></a></td></tr>`))}`}
 ${older('extracts', 'extractsHeading')}</section>
-<section aria-labelledby="authorities"><h2 id="authorities">${tx('authoritiesHeading')}</h2>
+<section><h2 id="authorities">${tx('authoritiesHeading')}</h2>
 ${authorities.rows.length === 0 ? `<p>${tx('noAuthorities')}</p>` : `<p>${tx('authoritiesIntro')}</p>
-${table(['date', 'authority', 'legalBasis', 'caseReference'], authorities.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.authority)}</td><td>${esc(r.legalBasis)}</td><td>${esc(r.caseReference)}</td></tr>`))}`}
+${table('authorities', ['date', 'authority', 'legalBasis', 'caseReference'], authorities.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.authority)}</td><td>${esc(r.legalBasis)}</td><td>${esc(r.caseReference)}</td></tr>`))}`}
 ${older('authorities', 'authoritiesHeading')}</section>
-<section aria-labelledby="companies"><h2 id="companies">${tx('companiesHeading')}</h2>
+<section><h2 id="companies">${tx('companiesHeading')}</h2>
 ${companies.rows.length === 0 ? `<p>${tx('noCompanies')}</p>` : `<p>${tx('companiesIntro')}</p>
-${table(['date', 'company', 'whatPassed'], companies.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.company)}</td><td>${tx(r.change)}</td></tr>`))}`}
+${table('companies', ['date', 'company', 'whatPassed'], companies.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.company)}</td><td>${tx(r.change)}</td></tr>`))}`}
 ${older('companies', 'companiesHeading')}</section>`;
   return page({ language, title: t(language, 'asked'), path: '/extracts', session: { csrfToken }, body });
 }
@@ -440,7 +455,7 @@ export function banPage(language: Language, csrfToken: string, state: BanView, t
   const invalid = (field: BanProblem['field']) => (problem && problem.field === field ? ' aria-invalid="true" aria-describedby="ban-error"' : '');
   const current = state.ban
     ? `<dl><dt>${tx('reason')}</dt><dd>${tx(state.ban.reason)}</dd><dt>${tx('startDate')}</dt><dd>${esc(formatDate(state.ban.startDate, language))}</dd>
-<dt>${tx('endDate')}</dt><dd>${state.ban.endDate ? esc(formatDate(state.ban.endDate, language)) : tx('indefinite')}</dd></dl>
+<dt>${tx('ends')}</dt><dd>${state.ban.endDate ? esc(formatDate(state.ban.endDate, language)) : tx('indefinite')}</dd></dl>
 <form method="post" action="/ban/remove">${csrf}<button type="submit">${tx('removeBan')}</button></form>`
     : `<p>${tx('banNone')}</p>`;
   const reasons = REASONS.map((r) => `<div><input type="radio" id="reason-${r}" name="reason" value="${r}"${(state.ban?.reason ?? 'ControlOfPersonalFinances') === r ? ' checked' : ''}><label for="reason-${r}">${tx(r)}</label></div>`).join('');
@@ -472,21 +487,31 @@ const STATEMENT: Record<Language, string> = {
   fi: `<p>Tämä saavutettavuusseloste koskee positiivisen luottotietorekisterin verkkopalvelua yksityishenkilöille. Palvelua koskee laki digitaalisten palvelujen tarjoamisesta (306/2019).</p>
 <h2>Saavutettavuuden tila</h2><p>Palvelu täyttää WCAG 2.1 -ohjeiston AA-tason vaatimukset. Sivut ovat semanttista HTML:ää, toimivat ilman JavaScriptiä ja näppäimistöllä, ja jokaisella lomakekentällä on nimi. Saavutettavuus tarkistetaan jokaisen muutoksen yhteydessä automaattisilla testeillä (axe-core) oikeassa selaimessa.</p>
 <h2>Tunnetut rajoitukset</h2><p>Rekisteriote näytetään sellaisenaan kuin luotonantaja sen sai (JSON-muodossa); sama sisältö on luettavammin sivuilla Lainat, Takaukset ja Tulotiedot.</p>
-<h2>Palaute</h2><p>Jos huomaat saavutettavuuspuutteen, kerro siitä rekisterin ylläpitäjälle. Vastaamme kahden viikon kuluessa.</p>
-<h2>Valvontaviranomainen</h2><p>Jos et ole tyytyväinen vastaukseen, voit tehdä ilmoituksen Etelä-Suomen aluehallintovirastolle (saavutettavuusvaatimukset.fi).</p>`,
+<h2>Palaute</h2><p>Jos huomaat saavutettavuuspuutteen, kerro siitä rekisterin ylläpitäjälle: {feedback}. Vastaamme kahden viikon kuluessa.</p>
+<h2>Valvontaviranomainen</h2><p>Jos et ole tyytyväinen vastaukseen, voit tehdä ilmoituksen Etelä-Suomen aluehallintovirastolle: <a href="https://www.saavutettavuusvaatimukset.fi/">saavutettavuusvaatimukset.fi</a>.</p>
+<p>Seloste on laadittu 2.12.2026, ja sen tiedot on tarkistettu samana päivänä.</p>`,
   sv: `<p>Detta tillgänglighetsutlåtande gäller det positiva kreditupplysningsregistrets webbtjänst för privatpersoner. Lagen om tillhandahållande av digitala tjänster (306/2019) gäller tjänsten.</p>
 <h2>Tillgänglighetsstatus</h2><p>Tjänsten uppfyller kraven på nivå AA i WCAG 2.1. Sidorna är semantisk HTML, fungerar utan JavaScript och med tangentbord, och varje formulärfält har en etikett. Tillgängligheten kontrolleras vid varje ändring med automatiska tester (axe-core) i en riktig webbläsare.</p>
 <h2>Kända begränsningar</h2><p>Registerutdraget visas så som kreditgivaren fick det (i JSON-format); samma innehåll visas mer läsbart på sidorna Lån, Borgen och Inkomstuppgifter.</p>
-<h2>Respons</h2><p>Om du upptäcker en brist i tillgängligheten, meddela registrets förvaltare. Vi svarar inom två veckor.</p>
-<h2>Tillsynsmyndighet</h2><p>Om du inte är nöjd med svaret kan du anmäla saken till Regionförvaltningsverket i Södra Finland (tillgänglighetskrav.fi).</p>`,
+<h2>Respons</h2><p>Om du upptäcker en brist i tillgängligheten, meddela registrets förvaltare: {feedback}. Vi svarar inom två veckor.</p>
+<h2>Tillsynsmyndighet</h2><p>Om du inte är nöjd med svaret kan du anmäla saken till Regionförvaltningsverket i Södra Finland: <a href="https://www.tillganglighetskrav.fi/">tillgänglighetskrav.fi</a>.</p>
+<p>Utlåtandet har utarbetats 2.12.2026, och uppgifterna har granskats samma dag.</p>`,
   en: `<p>This accessibility statement covers the Positive Credit Register's e-service for private persons. The Act on the Provision of Digital Services (306/2019) applies to it.</p>
 <h2>Compliance status</h2><p>The service meets the requirements of WCAG 2.1 level AA. The pages are semantic HTML, work without JavaScript and with a keyboard, and every form field has a label. Accessibility is checked with every change by automated tests (axe-core) in a real browser.</p>
 <h2>Known limitations</h2><p>A credit register extract is shown exactly as the lender received it (as JSON); the same content is easier to read on the Loans, Guarantees and Income pages.</p>
-<h2>Feedback</h2><p>If you notice an accessibility problem, please tell the register's operator. We answer within two weeks.</p>
-<h2>Enforcement</h2><p>If you are not satisfied with the answer, you can notify the Regional State Administrative Agency for Southern Finland (webaccessibility.fi).</p>`,
+<h2>Feedback</h2><p>If you notice an accessibility problem, please tell the register's operator: {feedback}. We answer within two weeks.</p>
+<h2>Enforcement</h2><p>If you are not satisfied with the answer, you can notify the Regional State Administrative Agency for Southern Finland: <a href="https://www.webaccessibility.fi/">webaccessibility.fi</a>.</p>
+<p>This statement was drawn up on 2 December 2026 and its contents were checked on the same day.</p>`,
 };
 
-/** The accessibility statement (Finnish law requires one of a public service), logged in or not. */
-export function accessibilityPage(language: Language, csrfToken?: string): string {
-  return page({ language, title: t(language, 'accessibility'), path: '/accessibility', ...(csrfToken ? { session: { csrfToken } } : {}), body: STATEMENT[language] });
+const NO_FEEDBACK: Record<Language, string> = { fi: 'ylläpitäjän yhteystiedot saat rekisterin asiakaspalvelusta', sv: 'förvaltarens kontaktuppgifter får du av registrets kundtjänst', en: 'the operator\'s contact details are available from the register\'s customer service' };
+
+/**
+ * The accessibility statement (Finnish law requires one of a public service, with a feedback
+ * channel), logged in or not: `feedback` is the operator's e-mail address or https URL.
+ */
+export function accessibilityPage(language: Language, feedback?: string, csrfToken?: string): string {
+  const channel = feedback === undefined ? esc(NO_FEEDBACK[language])
+    : `<a href="${esc(feedback.startsWith('https://') ? feedback : `mailto:${feedback}`)}">${esc(feedback)}</a>`;
+  return page({ language, title: t(language, 'accessibility'), path: '/accessibility', ...(csrfToken ? { session: { csrfToken } } : {}), body: STATEMENT[language].replace('{feedback}', channel) });
 }

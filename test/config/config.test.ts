@@ -160,6 +160,18 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_WEB_FEEDBACK',
+    good: [
+      [{}, (c) => c.webFeedback, undefined],
+      [env('PCR_WEB_FEEDBACK', ' saavutettavuus@rekisteri.example.fi '), (c) => c.webFeedback, 'saavutettavuus@rekisteri.example.fi'],
+      [env('PCR_WEB_FEEDBACK', 'https://rekisteri.example.fi/palaute'), (c) => c.webFeedback, 'https://rekisteri.example.fi/palaute'],
+    ],
+    bad: [
+      [env('PCR_WEB_FEEDBACK', 'javascript:alert(1)'), /^PCR_WEB_FEEDBACK must be an e-mail address or an https:\/\/ URL, not "javascript:alert\(1\)"$/],
+      [env('PCR_WEB_FEEDBACK', 'http://example.fi/'), /https/],
+    ],
+  },
+  {
     option: 'PCR_SESSION_IDLE_MINUTES',
     good: [
       [{}, (c) => c.sessionIdleMs, 15 * 60_000],
@@ -367,7 +379,7 @@ for (const row of TABLE) {
 
 test('the table covers every option the register reads', () => {
   const covered = TABLE.map((r) => r.option).join(' ');
-  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
+  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
     'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL']) {
     assert.ok(covered.includes(name), `${name} has a row`);

@@ -31,3 +31,12 @@ test('codes in words, an unknown code as itself; every value escaped', () => {
   assert.equal(code('en', 'SomethingNew'), 'SomethingNew');
   assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
+
+test('the accessibility statement names the feedback channel: a mailto link, an https link, or where to find the operator', async () => {
+  const { accessibilityPage } = await import('../../src/eservice/views.ts');
+  assert.match(accessibilityPage('en', 'a11y@register.example.fi'), /<a href="mailto:a11y@register\.example\.fi">a11y@register\.example\.fi<\/a>/);
+  assert.match(accessibilityPage('fi', 'https://register.example.fi/palaute?a=1&b=2'), /<a href="https:\/\/register\.example\.fi\/palaute\?a=1&amp;b=2">/);
+  assert.match(accessibilityPage('sv'), /förvaltarens kontaktuppgifter/);
+  assert.doesNotMatch(accessibilityPage('en'), /\{feedback\}/);
+  assert.match(accessibilityPage('en'), /drawn up on 2 December 2026/);
+});
