@@ -81,6 +81,8 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     tls: { certPem: register.serverIdentity.certPem, keyPem: register.serverIdentity.keyPem },
     sessionIdleMs: config.sessionIdleMs,
     ...(config.webFeedback ? { feedback: config.webFeedback } : {}),
+    // The benchmark's baseline (bench/eservice.ts): a static page on this same listener.
+    benchStatic: process.env.PCR_BENCH === '1',
     ...(config.oidc ? { oidc: config.oidc } : {}),
     baseUrl: () => webUrl,
   });

@@ -53,6 +53,8 @@ export interface EserviceOptions {
   sessionIdleMs: number;
   /** The accessibility feedback channel (an e-mail address or an https URL). */
   feedback?: string;
+  /** Serve GET /bench-static?bytes=N, a static page of N bytes through the same hooks (the benchmark's baseline; PCR_BENCH=1). */
+  benchStatic?: boolean;
   /** A production identity provider; without it a Test register uses its own. */
   oidc?: OidcConfig;
   /** The e-service's address as browsers reach it (known once it listens: port 0 in tests). */
@@ -207,6 +209,14 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return html(reply, welcomePage(languageOf(req), formToken, notice), status);
   };
 
+  if (o.benchStatic) {
+    app.get<{ Querystring: { bytes?: string } }>('/bench-static', async (req, reply) => {
+      const n = Math.max(0, Math.min(1_000_000, Number.parseInt(String(req.query.bytes ?? '0'), 10) || 0));
+      const head = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Static</title></head><body><p>';
+      const tail = '</p></body></html>\n';
+      return html(reply, `${head}${'x'.repeat(Math.max(0, n - head.length - tail.length))}${tail}`);
+    });
+  }
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
   app.get('/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(STYLESHEET));
 

@@ -12,7 +12,7 @@ import { scaledToText, toScaled } from '../common/decimal.ts';
 import type { Queryable } from '../db/database.ts';
 import { extractIncome, extractLoan, type PartyLoan } from '../extract/content.ts';
 import { findPerson, setNotifications } from '../extract/persons.ts';
-import { extractContentFor, extractsAbout, readExtractData, type ExtractLogEntry } from '../extract/store.ts';
+import { extractContentFor, extractsAbout, incomeOf, readExtractData, type ExtractLogEntry } from '../extract/store.ts';
 import type { AskedRow, AuthorityRow, CompanyRow, GuaranteeRow, IncomeRow, LoanRow } from './views.ts';
 
 /** Entries of each list of "Who has asked" a page. */
@@ -98,8 +98,8 @@ function shownLoan(l: PartyLoan, person: string, today: string, lender: string):
 }
 
 async function partyLoans(db: Queryable, person: string, today: string, role: PartyLoan['role']): Promise<LoanRow[]> {
-  const data = (await readExtractData(db, [person], today)).get(person);
-  const loans = (data?.loans ?? []).filter((l) => l.role === role);
+  const data = (await readExtractData(db, [person], today, role)).get(person);
+  const loans = data?.loans ?? [];
   const names = await organisationNames(db, loans.map((l) => l.lenderId));
   return loans.map((l) => shownLoan(l, person, today, names.get(l.lenderId) ?? ''));
 }
@@ -126,8 +126,7 @@ export async function personGuarantees(db: Queryable, person: string, today: str
 
 /** The income months an extract made today would show, oldest first. */
 export async function personIncome(db: Queryable, person: string, today: string): Promise<IncomeRow[]> {
-  const data = (await readExtractData(db, [person], today)).get(person);
-  return extractIncome(data?.income ?? [], today).map((m) => ({
+  return extractIncome(await incomeOf(db, person, today), today).map((m) => ({
     month: `${m.year}-${String(m.month).padStart(2, '0')}`,
     wagesGross: String(m.wagesGrossAmount), wagesNet: String(m.wagesNetAmount),
     benefitsGross: String(m.benefitsGrossAmount), benefitsNet: String(m.benefitsNetAmount),

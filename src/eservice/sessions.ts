@@ -24,16 +24,28 @@ export async function createSession(db: Queryable, person: string, language: Lan
   return { token, csrfToken };
 }
 
+/**
+ * How stale `last_seen_at` may be before a request moves it: a page view is a read, not a write,
+ * unless the session's clock needs it (so a session ends at most this much before idleMs after
+ * its last request).
+ */
+export const SEEN_GRANULARITY_MS = 30_000;
+
 /** The session of a token, kept alive by this request; undefined when there is none or it has been idle too long (it is then deleted). */
 export async function findSession(db: Queryable, token: string | undefined, idleMs: number): Promise<Session | undefined> {
   if (!token) return undefined;
-  const { rows } = await db.query<Session>(
-    `UPDATE eservice_sessions SET last_seen_at = now() WHERE token_sha256 = $1 AND last_seen_at > now() - make_interval(secs => $2)
-     RETURNING person, csrf_token AS "csrfToken", language`,
-    [digest(token), idleMs / 1000],
+  const key = digest(token);
+  const { rows } = await db.query<Session & { stale: boolean }>(
+    `SELECT person, csrf_token AS "csrfToken", language, last_seen_at < now() - make_interval(secs => $3) AS stale
+     FROM eservice_sessions WHERE token_sha256 = $1 AND last_seen_at > now() - make_interval(secs => $2)`,
+    [key, idleMs / 1000, SEEN_GRANULARITY_MS / 1000],
   );
-  if (rows[0]) return rows[0];
-  await db.query('DELETE FROM eservice_sessions WHERE token_sha256 = $1', [digest(token)]);
+  const found = rows[0];
+  if (found) {
+    if (found.stale) await db.query('UPDATE eservice_sessions SET last_seen_at = now() WHERE token_sha256 = $1', [key]);
+    return { person: found.person, csrfToken: found.csrfToken, language: found.language };
+  }
+  await db.query('DELETE FROM eservice_sessions WHERE token_sha256 = $1', [key]);
   return undefined;
 }
 

@@ -13,14 +13,14 @@ import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type
  * Loans and income months come as JSON arrays of positional rows (no key names to write and
  * parse for each of them); readExtractData names the fields.
  */
-const READ_PERSONS = `
+const readPersons = (oneRole: boolean) => `
 SELECT u.person,
   (SELECT coalesce(json_agg(json_build_array(
       lp.role, l.lender_id, l.loan_type, l.contract_date, l.currency_code, l.contract, l.delays,
       (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1))
       ORDER BY l.contract_date, l.id), '[]'::json)
    FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id
-   WHERE lp.person = u.person AND l.status = 'Active') AS loans,
+   WHERE lp.person = u.person AND l.status = 'Active'${oneRole ? ' AND lp.role = $7' : ''}) AS loans,
   (SELECT coalesce(json_agg(json_build_array(
       i.year, i.month, i.wages_gross_amount, i.wages_net_amount, i.benefits_gross_amount, i.benefits_net_amount, i.accuracy_denied)
       ORDER BY i.year, i.month), '[]'::json)
@@ -30,17 +30,31 @@ SELECT u.person,
    FROM voluntary_bans b WHERE b.person = u.person AND b.start_date <= $6::date AND (b.end_date IS NULL OR b.end_date >= $6::date)) AS ban,
   (SELECT s.date_of_death FROM persons s WHERE s.person = u.person) AS "dateOfDeath"
 FROM unnest($1::text[]) AS u(person)`;
+const READ_PERSONS = readPersons(false);
+/** The same, of the loans where the person has one role (the e-service's Loans or Guarantees page). */
+const READ_PERSONS_IN_ROLE = readPersons(true);
 
 export { READ_PERSONS as READ_PERSON_FOR_TEST };
 
 type LoanRow = [PartyLoan['role'], number, string, string, string, string, PartyLoan['delays'], PartyLoan['lastPayment']];
 type IncomeRow = [number, number, number, number, number, number, boolean];
 
-export async function readExtractData(db: Queryable, persons: string[], today: string): Promise<Map<string, ExtractData>> {
+/** A person's income months in the window of `today` (as an extract reads them), without the rest of an extract's reading. */
+export async function incomeOf(db: Queryable, person: string, today: string): Promise<ExtractData['income']> {
   const w = incomeWindow(today);
-  const { rows } = await db.query<{ person: string; loans: LoanRow[]; income: IncomeRow[]; ban: ExtractData['ban']; dateOfDeath: string | null }>(READ_PERSONS, [
-    persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today,
-  ]);
+  const { rows } = await db.query<{ year: number; month: number; wg: string; wn: string; bg: string; bn: string; denied: boolean }>(
+    `SELECT i.year, i.month, i.wages_gross_amount AS wg, i.wages_net_amount AS wn, i.benefits_gross_amount AS bg, i.benefits_net_amount AS bn, i.accuracy_denied AS denied
+     FROM income_months i WHERE i.person = $1 AND (i.year, i.month) >= ($2::int, $3::int) AND (i.year, i.month) <= ($4::int, $5::int) ORDER BY i.year, i.month`,
+    [person, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1],
+  );
+  return rows.map((r) => ({ year: r.year, month: r.month, wagesGrossAmount: Number(r.wg), wagesNetAmount: Number(r.wn), benefitsGrossAmount: Number(r.bg), benefitsNetAmount: Number(r.bn), accuracyDenied: r.denied }));
+}
+
+export async function readExtractData(db: Queryable, persons: string[], today: string, role?: PartyLoan['role']): Promise<Map<string, ExtractData>> {
+  const w = incomeWindow(today);
+  const params: unknown[] = [persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today];
+  const { rows } = await db.query<{ person: string; loans: LoanRow[]; income: IncomeRow[]; ban: ExtractData['ban']; dateOfDeath: string | null }>(
+    role ? READ_PERSONS_IN_ROLE : READ_PERSONS, role ? [...params, role] : params);
   const data = new Map<string, ExtractData>();
   for (const row of rows) {
     data.set(row.person, {

@@ -98,6 +98,7 @@ test('no hostile request gets a 5xx, and none leaks an internal message', async 
     assert.doesNotMatch(res.body, /at .*\.ts:\d+|TypeError|SessionNotFound|stack/i, what);
     assert.ok(!res.body.includes(person), what);
   }
+  assert.equal((await raw('GET', '/bench-static?bytes=100', {})).status, 404, 'the benchmark\'s static page only with PCR_BENCH=1');
   // Nothing changed: no ban, notifications on, the session still works.
   assert.equal((await reg.register.db.query('SELECT 1 FROM voluntary_bans WHERE person = $1', [person])).rows.length, 0);
   assert.equal((await reg.register.db.query('SELECT 1 FROM persons WHERE person = $1 AND notifications_off', [person])).rows.length, 0);

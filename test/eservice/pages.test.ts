@@ -286,3 +286,18 @@ test('every page of a person needs the session: without one the front page; the 
   assert.match(page.body, /<a href="\/guarantees" aria-current="page">Guarantees<\/a>/);
   assert.equal((page.body.match(/aria-current="page"/g) ?? []).length, 1);
 });
+
+test('a page view moves the session\'s last-seen time only when it is over 30 s old (a read is not a write), and the session stays alive either way', async () => {
+  const web = await loggedIn(anna);
+  const token = web.jar.get('__Host-pcr-session')!.value;
+  const { createHash } = await import('node:crypto');
+  const key = createHash('sha256').update(token).digest();
+  const set = (seconds: number) => reg.register.db.query(`UPDATE eservice_sessions SET last_seen_at = now() - make_interval(secs => $2) WHERE token_sha256 = $1`, [key, seconds]);
+  const age = async () => Number((await reg.register.db.query<{ s: number }>(`SELECT extract(epoch FROM now() - last_seen_at)::float8 AS s FROM eservice_sessions WHERE token_sha256 = $1`, [key])).rows[0]!.s);
+  await set(20);
+  assert.equal((await web.get(`${base}/loans`)).status, 200);
+  assert.ok((await age()) >= 19, 'not moved within 30 s');
+  await set(40);
+  assert.equal((await web.get(`${base}/loans`)).status, 200);
+  assert.ok((await age()) < 10, 'moved when older');
+});
