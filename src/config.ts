@@ -236,7 +236,7 @@ export const SETTINGS = [
   'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
-const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_)/;
+const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_|CHROMIUM$)/;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -85,8 +85,12 @@ function startServe(args: string[]): Promise<{ child: ChildProcess; url: string;
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.on('data', (d) => {
       stdout += d;
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url, exited });
+      // The start-up line (not a log line, which has a level; complete lines only).
+      for (const line of stdout.split('\n').slice(0, -1)) {
+        if (!line.startsWith('{')) continue;
+        const info = JSON.parse(line) as { url?: string; level?: number };
+        if (info.url && info.level === undefined) resolve({ child, url: info.url, exited });
+      }
     });
     void exited.then(({ code }) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });

@@ -79,8 +79,12 @@ function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
     child.stderr.on('data', (d) => (err += d));
     child.stdout.on('data', (d) => {
       out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+      // The start-up line (not a log line, which has a level; complete lines only).
+      for (const line of out.split('\n').slice(0, -1)) {
+        if (!line.startsWith('{')) continue;
+        const info = JSON.parse(line) as { url?: string; level?: number };
+        if (info.url && info.level === undefined) resolve({ child, url: info.url });
+      }
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
