@@ -1,43 +1,210 @@
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+/**
+ * The embedded back end: PGlite, PostgreSQL in WebAssembly on the register's own thread.
+ *
+ * Statements go through a cache of named prepared statements, as pg's do in postgres.ts: the
+ * first run of a statement parses it and learns its parameter and column types (one call into
+ * PostgreSQL), every later run binds and executes it in one call, planned as PostgreSQL plans
+ * prepared statements. PGlite's own `query` spends five calls and a parse and plan on every run;
+ * on the register's one thread that was half of an e-service page's CPU (docs/benchmarks.md).
+ * One lock orders every statement and holds the database for a transaction from BEGIN to its
+ * end, as PGlite's own transactions do.
+ */
+import { Mutex, PGlite, protocol, types } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.ts';
 import { typeParsers } from './database.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const { serialize } = protocol;
 
-function wrap(q: PGlite | Transaction): Queryable {
+/** Statements worth preparing: plain data statements. Others (SET, DDL, transaction control) run as PGlite runs them. */
+const PREPARABLE = /^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|VALUES)\b/i;
+/** Statements after which a prepared statement's columns may have changed: the cache is emptied. */
+const CHANGES_SCHEMA = /^\s*(?:CREATE|ALTER|DROP|COMMENT)\b/i;
+/** Prepared statements kept at most (the least recently used one is closed beyond it). */
+const CACHE_SIZE = 500;
+
+interface Prepared {
+  name: string;
+  paramTypes: number[];
+  fields: { name: string; dataTypeID: number }[];
+}
+
+type Message = { name: string; [k: string]: unknown };
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The one connection: its prepared statements, and statements run on it (the caller holds the lock). */
+class Connection {
+  readonly #pglite: PGlite;
+  readonly #cache = new Map<string, Prepared>();
+  #closing: string[] = [];
+  #next = 0;
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  async query<T>(sql: string, params: unknown[], inTransaction: boolean): Promise<QueryResult<T>> {
+    if (!PREPARABLE.test(sql)) {
+      const r = await this.#pglite.query<T>(sql, params);
+      if (CHANGES_SCHEMA.test(sql)) await this.forget();
+      return { rows: r.rows, rowCount: r.affectedRows ?? 0 };
+    }
+    const p = await this.#prepared(sql);
+    const values = params.map((v, i) => {
+      if (v === null || v === undefined) return null;
+      const s = this.#pglite.serializers[p.paramTypes[i]!];
+      return s ? s(v) : String(v);
+    });
+    const { messages } = await this.#pglite.execProtocol(
+      concat([...this.#closes(), serialize.bind({ statement: p.name, values: values as string[] }), serialize.execute({}), serialize.sync()]),
+      { syncToFs: !inTransaction },
+    );
+    const rows: T[] = [];
+    let rowCount = 0;
+    const parsers = this.#pglite.parsers;
+    for (const m of messages as Message[]) {
+      if (m.name === 'dataRow') {
+        const values = m.fields as (string | null)[];
+        const row: Record<string, unknown> = {};
+        for (let i = 0; i < p.fields.length; i++) row[p.fields[i]!.name] = types.parseType(values[i]!, p.fields[i]!.dataTypeID, parsers);
+        rows.push(row as T);
+      } else if (m.name === 'commandComplete') {
+        // As PGlite counts: the rows a data-changing command touched (a SELECT's are its rows).
+        const words = (m.text as string).split(' ');
+        if (['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(words[0]!)) rowCount += Number(words.at(-1));
+      }
+    }
+    return { rows, rowCount };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#pglite.exec(sql);
+    await this.forget();
+  }
+
+  /** Closes every prepared statement (after a schema change, so that none runs with the old columns). */
+  async forget(): Promise<void> {
+    if (this.#cache.size === 0) return;
+    for (const p of this.#cache.values()) this.#closing.push(p.name);
+    this.#cache.clear();
+    await this.#pglite.execProtocol(concat([...this.#closes(), serialize.sync()]));
+  }
+
+  #closes(): Uint8Array[] {
+    const names = this.#closing;
+    this.#closing = [];
+    return names.map((name) => serialize.close({ type: 'S', name }));
+  }
+
+  async #prepared(sql: string): Promise<Prepared> {
+    const hit = this.#cache.get(sql);
+    if (hit) {
+      this.#cache.delete(sql); // most recently used last
+      this.#cache.set(sql, hit);
+      return hit;
+    }
+    const name = `pcr_${++this.#next}`;
+    const { messages } = await this.#pglite.execProtocol(
+      concat([...this.#closes(), serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      { syncToFs: false },
+    );
+    const params = (messages as Message[]).find((m) => m.name === 'parameterDescription') as { dataTypeIDs: number[] } | undefined;
+    const row = (messages as Message[]).find((m) => m.name === 'rowDescription') as { fields: { name: string; dataTypeID: number }[] } | undefined;
+    const prepared = {
+      name,
+      paramTypes: params?.dataTypeIDs ?? [],
+      fields: (row?.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    };
+    this.#cache.set(sql, prepared);
+    if (this.#cache.size > CACHE_SIZE) {
+      const [oldest, evicted] = this.#cache.entries().next().value as [string, Prepared];
+      this.#cache.delete(oldest);
+      this.#closing.push(evicted.name);
+    }
+    return prepared;
+  }
+}
+
+function queryable(connection: Connection, inTransaction: boolean, guard: () => void = () => {}): Queryable {
+  const query = async <T>(sql: string, params: unknown[] = []) => {
+    guard();
+    return connection.query<T>(sql, params, inTransaction);
+  };
   return {
-    async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-      const r = await q.query<T>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
+    query,
     async exec(sql: string): Promise<void> {
-      await q.exec(sql);
+      guard();
+      await connection.exec(sql);
     },
     async queryUtf8(sql: string, params: unknown[] = []): Promise<string[]> {
-      const r = await q.query<Record<string, unknown>>(sql, params);
+      const r = await query<Record<string, unknown>>(sql, params);
       return r.rows.map((row) => utf8.decode(Object.values(row)[0] as Uint8Array));
     },
   };
 }
 
+/** Thrown when COMMIT finds the transaction aborted (a statement in it failed) and rolls it back. */
+class TransactionAborted extends Error {
+  constructor() {
+    super('Transaction was rolled back instead of committed');
+  }
+}
+
+export type PgliteDatabase = Database & { pglite: PGlite };
+
 /**
  * The embedded back end. `dataDir` persists the database in a folder; without it the
  * database lives in memory. `loadDataDir` starts from a dump (the tests' migrated template).
  */
-export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<Database & { pglite: PGlite }> {
+export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<PgliteDatabase> {
   const pglite = new PGlite({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     parsers: typeParsers,
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });
   await pglite.waitReady;
-  const base = wrap(pglite);
+  const connection = new Connection(pglite);
+  const lock = new Mutex();
+  const outside = queryable(connection, false);
+  const locked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => lock.runExclusive(() => fn(...a));
   return {
     kind: 'pglite',
     concurrency: 1,
     pglite,
-    ...base,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
-    close: () => pglite.close(),
+    query: <T>(sql: string, params?: unknown[]) => lock.runExclusive(() => outside.query<T>(sql, params)),
+    exec: locked(outside.exec),
+    queryUtf8: locked(outside.queryUtf8),
+    transaction: (fn) =>
+      lock.runExclusive(async () => {
+        await connection.query('BEGIN', [], true);
+        let open = true;
+        const tx = queryable(connection, true, () => {
+          if (!open) throw new Error('Transaction is closed');
+        });
+        try {
+          const result = await fn(tx);
+          open = false;
+          const commit = await pglite.query('COMMIT');
+          // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK.
+          if ((commit as { command?: string }).command === 'ROLLBACK') throw new TransactionAborted();
+          return result;
+        } catch (err) {
+          if (open) {
+            open = false;
+            await pglite.query('ROLLBACK');
+          }
+          throw err;
+        }
+      }),
+    close: () => lock.runExclusive(() => pglite.close()),
   };
 }
