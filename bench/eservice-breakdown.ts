@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { findBanState } from '../src/bans/store.ts';
 import type { Database } from '../src/db/database.ts';
-import { READ_PERSON_FOR_TEST, extractsAbout, readExtractData } from '../src/extract/store.ts';
+import { READ_PERSON_FOR_TEST, extractsAbout, partyLoansOf, readExtractData } from '../src/extract/store.ts';
 import { incomeWindow } from '../src/extract/content.ts';
 import { personAsked, personExtract, personGuarantees, personIncome, personLoans, personNotifications } from '../src/eservice/person-data.ts';
 import { createSession, findSession } from '../src/eservice/sessions.ts';
@@ -38,8 +38,9 @@ export async function pageBreakdown(db: Database, person: string, today: string,
   await time('every page', 'findSession (UPDATE … RETURNING, autocommit)', () => findSession(db, token, 15 * 60_000));
 
   await time('/loans', 'READ_PERSONS statement alone', () => db.query(READ_PERSON_FOR_TEST, [[person], Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today]));
-  await time('/loans', 'readExtractData (statement + unpacking 25 contracts)', () => readExtractData(db, [person], today));
-  await time('/loans', 'personLoans (+ organisationNames, extractLoan a loan)', () => personLoans(db, person, today));
+  await time('/loans', 'readExtractData (an extract\'s whole reading, for comparison)', () => readExtractData(db, [person], today));
+  await time('/loans', 'partyLoansOf (statement + unpacking 20 contracts)', () => partyLoansOf(db, person, 'borrower'));
+  await time('/loans', 'personLoans (+ extractLoan a loan)', () => personLoans(db, person, today));
   const loans = await personLoans(db, person, today);
   await time('/loans', 'loansPage (render)', () => loansPage('en', csrfToken, loans.loans, loans.totals));
 
@@ -89,7 +90,7 @@ export async function planning(db: Database, person: string, today: string, roun
      WHERE e.person = $1 AND ($2::uuid IS NULL OR (e.created_at, e.extract_reference) <
        (SELECT b.created_at, b.extract_reference FROM extracts b WHERE b.person = $1 AND b.extract_reference = $2::uuid))
      ORDER BY e.created_at DESC, e.extract_reference DESC LIMIT $3`, [person, null, 21]],
-    ['organisationNames', 'SELECT id, name FROM organisations WHERE id = ANY($1::bigint[])', [[1, 2]]],
+    ['organisationNames (the authorities\' and companies\' lists)', 'SELECT id, name FROM organisations WHERE id = ANY($1::bigint[])', [[1, 2]]],
   ];
   const out = [];
   for (const [statement, sql, params] of statements) {

@@ -4,7 +4,6 @@
  * data; the extract, authority and ban logs), for the person of the session only: nothing here
  * takes another identifier, and a cursor naming another person's entry finds nothing.
  */
-import { organisationNames } from '../access/organisations.ts';
 import { recordPersonAction } from '../audit/audit.ts';
 import { disclosuresAbout } from '../authority/store.ts';
 import { banDeliveriesAbout } from '../bans/store.ts';
@@ -12,7 +11,7 @@ import { scaledToText, toScaled } from '../common/decimal.ts';
 import type { Queryable } from '../db/database.ts';
 import { extractIncome, extractLoan, type PartyLoan } from '../extract/content.ts';
 import { findPerson, setNotifications } from '../extract/persons.ts';
-import { extractContentFor, extractsAbout, incomeOf, readExtractData, type ExtractLogEntry } from '../extract/store.ts';
+import { extractContentFor, extractsAbout, incomeOf, partyLoansOf, type ExtractLogEntry } from '../extract/store.ts';
 import type { AskedRow, AuthorityRow, CompanyRow, GuaranteeRow, IncomeRow, LoanRow } from './views.ts';
 
 /** Entries of each list of "Who has asked" a page. */
@@ -98,10 +97,7 @@ function shownLoan(l: PartyLoan, person: string, today: string, lender: string):
 }
 
 async function partyLoans(db: Queryable, person: string, today: string, role: PartyLoan['role']): Promise<LoanRow[]> {
-  const data = (await readExtractData(db, [person], today, role)).get(person);
-  const loans = data?.loans ?? [];
-  const names = await organisationNames(db, loans.map((l) => l.lenderId));
-  return loans.map((l) => shownLoan(l, person, today, names.get(l.lenderId) ?? ''));
+  return (await partyLoansOf(db, person, role)).map((l) => shownLoan(l, person, today, l.lenderName));
 }
 
 /** The outstanding balance per currency (exact: cents), of the loans whose lenders reported one. */

@@ -13,14 +13,14 @@ import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type
  * Loans and income months come as JSON arrays of positional rows (no key names to write and
  * parse for each of them); readExtractData names the fields.
  */
-const readPersons = (oneRole: boolean) => `
+const READ_PERSONS = `
 SELECT u.person,
   (SELECT coalesce(json_agg(json_build_array(
       lp.role, l.lender_id, l.loan_type, l.contract_date, l.currency_code, l.contract, l.delays,
       (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1))
       ORDER BY l.contract_date, l.id), '[]'::json)
    FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id
-   WHERE lp.person = u.person AND l.status = 'Active'${oneRole ? ' AND lp.role = $7' : ''}) AS loans,
+   WHERE lp.person = u.person AND l.status = 'Active') AS loans,
   (SELECT coalesce(json_agg(json_build_array(
       i.year, i.month, i.wages_gross_amount, i.wages_net_amount, i.benefits_gross_amount, i.benefits_net_amount, i.accuracy_denied)
       ORDER BY i.year, i.month), '[]'::json)
@@ -30,9 +30,19 @@ SELECT u.person,
    FROM voluntary_bans b WHERE b.person = u.person AND b.start_date <= $6::date AND (b.end_date IS NULL OR b.end_date >= $6::date)) AS ban,
   (SELECT s.date_of_death FROM persons s WHERE s.person = u.person) AS "dateOfDeath"
 FROM unnest($1::text[]) AS u(person)`;
-const READ_PERSONS = readPersons(false);
-/** The same, of the loans where the person has one role (the e-service's Loans or Guarantees page). */
-const READ_PERSONS_IN_ROLE = readPersons(true);
+
+/**
+ * The loans an extract shows of a person where they have one role, with the lender's name (the
+ * e-service's Loans and Guarantees pages, which show nothing else of an extract's reading): the
+ * loans of READ_PERSONS, as plain rows, in its order.
+ */
+const READ_PARTY_LOANS = `
+SELECT lp.role, l.lender_id AS "lenderId", o.name AS "lenderName", l.loan_type AS "loanType", l.contract_date AS "contractDate",
+  l.currency_code AS "currencyCode", l.contract, l.delays,
+  (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1) AS "lastPayment"
+FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id JOIN organisations o ON o.id = l.lender_id
+WHERE lp.person = $1 AND lp.role = $2 AND l.status = 'Active'
+ORDER BY l.contract_date, l.id`;
 
 export { READ_PERSONS as READ_PERSON_FOR_TEST };
 
@@ -50,11 +60,16 @@ export async function incomeOf(db: Queryable, person: string, today: string): Pr
   return rows.map((r) => ({ year: r.year, month: r.month, wagesGrossAmount: Number(r.wg), wagesNetAmount: Number(r.wn), benefitsGrossAmount: Number(r.bg), benefitsNetAmount: Number(r.bn), accuracyDenied: r.denied }));
 }
 
-export async function readExtractData(db: Queryable, persons: string[], today: string, role?: PartyLoan['role']): Promise<Map<string, ExtractData>> {
+/** A person's active loans where they have `role`, as an extract reads them, each with its lender's name. */
+export async function partyLoansOf(db: Queryable, person: string, role: PartyLoan['role']): Promise<(PartyLoan & { lenderName: string })[]> {
+  const { rows } = await db.query<Omit<PartyLoan, 'contract'> & { lenderName: string; contract: Uint8Array }>(READ_PARTY_LOANS, [person, role]);
+  return rows.map((r) => ({ ...r, lenderId: Number(r.lenderId), contract: unpackContract(r.contract) }));
+}
+
+export async function readExtractData(db: Queryable, persons: string[], today: string): Promise<Map<string, ExtractData>> {
   const w = incomeWindow(today);
-  const params: unknown[] = [persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today];
   const { rows } = await db.query<{ person: string; loans: LoanRow[]; income: IncomeRow[]; ban: ExtractData['ban']; dateOfDeath: string | null }>(
-    role ? READ_PERSONS_IN_ROLE : READ_PERSONS, role ? [...params, role] : params);
+    READ_PERSONS, [persons, Math.floor(w.first / 12), (w.first % 12) + 1, Math.floor(w.last / 12), (w.last % 12) + 1, today]);
   const data = new Map<string, ExtractData>();
   for (const row of rows) {
     data.set(row.person, {
