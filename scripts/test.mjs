@@ -59,7 +59,7 @@ function runSuite(backend, env) {
       process.execPath,
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...files],
       // Every register a test starts serves its e-service on a free port (as --port 0 for the API), not on 8080.
-      { env: { ...process.env, ...env, PCR_TEST_DB: backend, PCR_LOG_LEVEL: process.env.PCR_LOG_LEVEL ?? 'silent', PCR_WEB_PORT: process.env.PCR_WEB_PORT ?? '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+      { env: { ...process.env, ...env, PCR_TEST_DB: backend, PCR_LOG_LEVEL: process.env.PCR_LOG_LEVEL ?? 'silent', PCR_WEB_PORT: process.env.PCR_WEB_PORT ?? '0', PCR_METRICS_PORT: process.env.PCR_METRICS_PORT ?? '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let passed = 0;
     let failed = 0;

@@ -15,12 +15,23 @@ export interface RegisterConfig {
   dataDir: string;
   /** PostgreSQL connection string; when set, the embedded database is not used. */
   databaseUrl?: string;
+  /**
+   * A PostgreSQL standby for reads that tolerate replication lag (the ban change feed, authority
+   * deliveries' pages); only with databaseUrl. Everything else, and every write, goes to databaseUrl.
+   */
+  readDatabaseUrl?: string;
   caDir: string;
   host: string;
   port: number;
   /** The e-service's own listener (src/eservice/): HTTPS with the server certificate, no client certificate asked. */
   webHost: string;
   webPort: number;
+  /**
+   * The operator's listener: Prometheus metrics (/metrics), liveness (/health) and readiness
+   * (/ready), plain HTTP, never on the API's port. Loopback unless told otherwise; port 0: any free port.
+   */
+  metricsHost: string;
+  metricsPort: number;
   /** A person's e-service session ends after this long without a request. */
   sessionIdleMs: number;
   /** Where a person sends feedback on the e-service's accessibility: an e-mail address or an https URL (the accessibility statement names it). */
@@ -107,6 +118,9 @@ export interface OidcConfig {
 export interface ConfigInput {
   webHost?: string;
   webPort?: string | number;
+  metricsHost?: string;
+  metricsPort?: string | number;
+  readDatabaseUrl?: string;
   dataDir?: string;
   databaseUrl?: string;
   caDir?: string;
@@ -234,6 +248,7 @@ export const SETTINGS = [
   'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME',
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
   'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
+  'PCR_METRICS_HOST', 'PCR_METRICS_PORT', 'PCR_READ_DATABASE_URL',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_|CHROMIUM$)/;
@@ -404,6 +419,17 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const webHostRaw = pick('--web-host', input.webHost, 'PCR_WEB_HOST', env);
   const webHost = webHostRaw?.value.trim() ?? host;
   if (webHostRaw && !isHostName(webHost)) throw new ConfigError(`${webHostRaw.name} must be a host name or an IP address, not ${shown(webHostRaw.value)}`);
+  const metricsPortRaw = pick('--metrics-port', input.metricsPort, 'PCR_METRICS_PORT', env);
+  const metricsPort = metricsPortRaw ? Number(metricsPortRaw.value.trim()) : 9464;
+  if (metricsPortRaw && (!/^\d+$/.test(metricsPortRaw.value.trim()) || metricsPort > 65535)) {
+    throw new ConfigError(`${metricsPortRaw.name} must be a port number from 0 to 65535 (0: any free port), not ${shown(metricsPortRaw.value)}`);
+  }
+  if (metricsPort !== 0 && (metricsPort === port || metricsPort === webPort)) {
+    throw new ConfigError(`${metricsPortRaw?.name ?? '--metrics-port'} ${metricsPort} is the ${metricsPort === port ? 'API' : 'e-service'}'s port: the operator's listener needs one of its own`);
+  }
+  const metricsHostRaw = pick('--metrics-host', input.metricsHost, 'PCR_METRICS_HOST', env);
+  const metricsHost = metricsHostRaw?.value.trim() ?? '127.0.0.1';
+  if (metricsHostRaw && !isHostName(metricsHost)) throw new ConfigError(`${metricsHostRaw.name} must be a host name or an IP address, not ${shown(metricsHostRaw.value)}`);
   const oidc = oidcConfig(env);
   const feedbackRaw = env.PCR_WEB_FEEDBACK?.trim();
   if (feedbackRaw !== undefined && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(feedbackRaw) && !/^https:\/\/[^\s<>"]+$/.test(feedbackRaw)) {
@@ -417,6 +443,12 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   if (urlRaw && !isDatabaseUrl(urlRaw.value)) {
     throw new ConfigError(`${urlRaw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…), not ${shown(urlRaw.value)}`);
   }
+
+  const readUrlRaw = pick('--read-database-url', input.readDatabaseUrl, 'PCR_READ_DATABASE_URL', env);
+  if (readUrlRaw && !isDatabaseUrl(readUrlRaw.value)) {
+    throw new ConfigError(`${readUrlRaw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…), not ${shown(readUrlRaw.value)}`);
+  }
+  if (readUrlRaw && !urlRaw) throw new ConfigError(`${readUrlRaw.name} is a standby of the PostgreSQL database: it needs --database-url (PCR_DATABASE_URL) too`);
 
   const certRaw = pick('--tls-cert', input.tlsCert, 'PCR_TLS_CERT', env);
   const keyRaw = pick('--tls-key', input.tlsKey, 'PCR_TLS_KEY', env);
@@ -434,11 +466,14 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   return {
     dataDir,
     ...(urlRaw ? { databaseUrl: urlRaw.value } : {}),
+    ...(readUrlRaw ? { readDatabaseUrl: readUrlRaw.value } : {}),
     caDir,
     host,
     port,
     webHost,
     webPort,
+    metricsHost,
+    metricsPort,
     sessionIdleMs: numeric('PCR_SESSION_IDLE_MINUTES', env) * 60_000,
     ...(feedbackRaw ? { webFeedback: feedbackRaw } : {}),
     ...(oidc ? { oidc } : {}),

@@ -148,6 +148,45 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_METRICS_PORT / --metrics-port',
+    good: [
+      [{}, (c) => c.metricsPort, 9464],
+      [env('PCR_METRICS_PORT', '0'), (c) => c.metricsPort, 0],
+      [{ input: { metricsPort: 9100 }, env: { PCR_METRICS_PORT: 'x' } }, (c) => c.metricsPort, 9100],
+    ],
+    bad: [
+      [env('PCR_METRICS_PORT', '65536'), /^PCR_METRICS_PORT must be a port number from 0 to 65535 \(0: any free port\), not "65536"$/],
+      [env('PCR_METRICS_PORT', 'http'), /not "http"/],
+      [env('PCR_METRICS_PORT', '8443'), /^PCR_METRICS_PORT 8443 is the API's port: the operator's listener needs one of its own$/],
+      [{ input: { webPort: 9464 }, env: {} }, /^--metrics-port 9464 is the e-service's port/],
+      [env('PCR_METRICS_PORT', ''), /^PCR_METRICS_PORT is empty/],
+    ],
+  },
+  {
+    option: 'PCR_METRICS_HOST / --metrics-host',
+    good: [
+      [{}, (c) => c.metricsHost, '127.0.0.1'],
+      [env('PCR_HOST', '0.0.0.0'), (c) => c.metricsHost, '127.0.0.1'],
+      [env('PCR_METRICS_HOST', '10.0.0.5'), (c) => c.metricsHost, '10.0.0.5'],
+    ],
+    bad: [
+      [env('PCR_METRICS_HOST', 'not a host'), /^PCR_METRICS_HOST must be a host name or an IP address, not "not a host"$/],
+      [env('PCR_METRICS_HOST', ''), /is empty/],
+    ],
+  },
+  {
+    option: 'PCR_READ_DATABASE_URL / --read-database-url',
+    good: [
+      [{}, (c) => c.readDatabaseUrl, undefined],
+      [{ env: { PCR_DATABASE_URL: 'postgres://primary/db', PCR_READ_DATABASE_URL: 'postgres://standby/db' } }, (c) => c.readDatabaseUrl, 'postgres://standby/db'],
+    ],
+    bad: [
+      [env('PCR_READ_DATABASE_URL', 'postgres://standby/db'), /^PCR_READ_DATABASE_URL is a standby of the PostgreSQL database: it needs --database-url/],
+      [{ env: { PCR_DATABASE_URL: 'postgres://primary/db', PCR_READ_DATABASE_URL: 'mysql://x' } }, /^PCR_READ_DATABASE_URL must be a PostgreSQL URL/],
+      [env('PCR_READ_DATABASE_URL', ''), /is empty/],
+    ],
+  },
+  {
     option: 'PCR_WEB_HOST / --web-host',
     good: [
       [{}, (c) => c.webHost, '127.0.0.1'],
@@ -381,13 +420,14 @@ test('the table covers every option the register reads', () => {
   const covered = TABLE.map((r) => r.option).join(' ');
   for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
-    'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL']) {
+    'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
+    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
     'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
-    'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
+    'metricsHost', 'metricsPort', 'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
 });
