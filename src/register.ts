@@ -18,6 +18,11 @@ import { ConfigError, unknownSettings } from './config.ts';
 export interface Register {
   config: RegisterConfig;
   db: Database;
+  /**
+   * Where reads that tolerate replication lag go (the ban change feed, delivery pages): the
+   * standby of --read-database-url, or `db` itself when there is none. Never written to.
+   */
+  readDb: Database;
   environment: Environment;
   ca: CertificateAuthority;
   /** The SHA-256 fingerprint of the CA, as bound in register_settings ('ca_fingerprint'). */
@@ -260,6 +265,7 @@ export async function openRegister(config: RegisterConfig, opts: { db?: Database
   const { db, release } = opened;
   const embedded = !opts.db && !config.databaseUrl;
   const pgdata = embeddedPaths(config.dataDir).pgdata;
+  let readDb: Database | undefined;
   try {
     const warnings = [...unknownSettings(process.env), ...opened.warnings];
     const dataDirThere = embedded || existsSync(config.dataDir);
@@ -273,9 +279,13 @@ export async function openRegister(config: RegisterConfig, opts: { db?: Database
     const { ca, fingerprint, created, server } = await settleCa(db, config, opts.serving ?? false);
     warnings.push(...server.warnings);
     const listeners = new Set<(identity: ServerIdentity) => void>();
+    // A standby for lag-tolerant reads: a small pool of its own (those reads are few and long).
+    readDb = config.readDatabaseUrl ? await openPostgres(config.readDatabaseUrl, { max: Math.max(2, Math.ceil(config.databasePoolSize / 4)) }) : db;
+    const reads = readDb;
     const register: Register = {
       config,
       db,
+      readDb: reads,
       environment,
       ca,
       caFingerprint: fingerprint,
@@ -295,6 +305,7 @@ export async function openRegister(config: RegisterConfig, opts: { db?: Database
         return () => listeners.delete(listener);
       },
       async close() {
+        if (reads !== db) await reads.close();
         await db.close();
         if (embedded) makePrivate(pgdata);
         release();
@@ -302,6 +313,7 @@ export async function openRegister(config: RegisterConfig, opts: { db?: Database
     };
     return register;
   } catch (err) {
+    if (readDb && readDb !== db) await readDb.close().catch(() => {});
     if (!opts.db) await db.close().catch(() => {});
     release();
     throw err;

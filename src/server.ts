@@ -62,8 +62,8 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
   await app.register(extractRoutes({ db: register.db, environment: register.environment }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
-  await app.register(banRoutes({ db: register.db, environment: register.environment }));
-  await app.register(authorityRoutes({ db: register.db, environment: register.environment, worker }));
+  await app.register(banRoutes({ db: register.db, reads: register.readDb, environment: register.environment }));
+  await app.register(authorityRoutes({ db: register.db, reads: register.readDb, environment: register.environment, worker }));
   app.addHook('onClose', async () => worker.stop());
   return { app, trust, logger, worker };
 }

@@ -85,7 +85,8 @@ const DeliveryAnswer = Type.Object({
 
 const noSuchOrder = () => new RegisterError('A41', 'No order or delivery with that id from this owner', 'orderId');
 
-export function authorityRoutes(opts: { db: Database; environment: Environment; worker: JobRunner }) {
+/** `reads`: where lag-tolerant reads may go (Register.readDb); `db` when not given. */
+export function authorityRoutes(opts: { db: Database; reads?: Database; environment: Environment; worker: JobRunner }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Static<typeof OrderRequest> }>(
       '/OrderData',

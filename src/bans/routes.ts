@@ -44,7 +44,8 @@ const ChangesAnswer = Type.Object({
   moreAvailable: Type.Boolean({ description: 'More changes were ready: call again at once (false: you are up to date; poll later)' }),
 });
 
-export function banRoutes(opts: { db: Database; environment: Environment }) {
+/** `reads`: where lag-tolerant reads may go (Register.readDb); `db` when not given. */
+export function banRoutes(opts: { db: Database; reads?: Database; environment: Environment }) {
   const feed = new BanFeed(opts.db, opts.environment);
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Static<typeof ChangesRequest> }>(

@@ -69,6 +69,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     concurrency: max,
     pool,
     ...base,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async transaction(fn) {
       const client = await pool.connect();
       try {
