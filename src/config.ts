@@ -61,6 +61,17 @@ export interface RegisterConfig {
   rateLimit: { perSecond: number; burst: number };
   /** Delivering the notifications of extracts (src/notifications/, docs/notifications.md). */
   notify: NotifyConfig;
+  /** How long data are kept before the retention job erases them (src/retention/, docs/retention.md). */
+  retention: RetentionConfig;
+}
+
+export interface RetentionConfig {
+  /** An ended or cancelled loan (its data, parties, payments, history) after the day it ended. */
+  endedLoanDays: number;
+  /** The disclosure logs: extracts, authorities' PersonLoans disclosures, ban deliveries, delivery downloads; and finished notifications. */
+  logDays: number;
+  /** A received batch (its body: the reports as they came) and its reports' outcomes, after it was received. */
+  batchDays: number;
 }
 
 export const NOTIFY_ADAPTERS = ['file', 'suomifi', 'off'] as const;
@@ -154,6 +165,12 @@ export const NUMERIC_OPTIONS = {
   PCR_NOTIFY_MAX_ATTEMPTS: { whole: true, min: 1, max: 100, default: 15 },
   PCR_NOTIFY_RETRY_BASE_SECONDS: { whole: true, min: 1, max: 86_400, default: 60 },
   PCR_NOTIFY_RETRY_MAX_SECONDS: { whole: true, min: 1, max: 7 * 86_400, default: 4 * 3600 },
+  // Five years each (docs/retention.md says why); never under a year, whatever is set: a shorter
+  // period would erase what lenders may still correct, authorities may still order and persons
+  // may still ask to see.
+  PCR_RETENTION_ENDED_LOAN_DAYS: { whole: true, min: 365, max: 36_500, default: 1826 },
+  PCR_RETENTION_LOG_DAYS: { whole: true, min: 365, max: 36_500, default: 1826 },
+  PCR_RETENTION_BATCH_DAYS: { whole: true, min: 365, max: 36_500, default: 1826 },
 } as const;
 type NumericOption = keyof typeof NUMERIC_OPTIONS;
 
@@ -249,6 +266,7 @@ export const SETTINGS = [
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
   'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
   'PCR_METRICS_HOST', 'PCR_METRICS_PORT', 'PCR_READ_DATABASE_URL',
+  'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_|CHROMIUM$)/;
@@ -488,5 +506,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     databasePoolSize: numeric('PCR_DATABASE_POOL_SIZE', env),
     rateLimit: { perSecond, burst },
     notify: notifyConfig(env, dataDir),
+    retention: {
+      endedLoanDays: numeric('PCR_RETENTION_ENDED_LOAN_DAYS', env),
+      logDays: numeric('PCR_RETENTION_LOG_DAYS', env),
+      batchDays: numeric('PCR_RETENTION_BATCH_DAYS', env),
+    },
   };
 }

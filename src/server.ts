@@ -12,6 +12,7 @@ import { banEndingsJob } from './bans/job.ts';
 import { authorityRoutes } from './authority/routes.ts';
 import { authorityOrdersJob } from './authority/job.ts';
 import { historyBackfillJob } from './reporting/history.ts';
+import { retentionJob } from './retention/job.ts';
 import { notificationJobs } from './notifications/job.ts';
 import { finnishDate } from './common/dates.ts';
 import { TrustStore } from './access/trust.ts';
@@ -56,7 +57,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new JobRunner(
-    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), ...notificationJobs(register, { logger, now: () => new Date() })],
+    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date() }), ...notificationJobs(register, { logger, now: () => new Date() })],
     { logger },
   );
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));

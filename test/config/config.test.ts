@@ -147,6 +147,24 @@ const TABLE: Row[] = [
       [env('PCR_WEB_PORT', ''), /^PCR_WEB_PORT is empty/],
     ],
   },
+  ...(['PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS'] as const).map((name): Row => {
+    const field = { PCR_RETENTION_ENDED_LOAN_DAYS: 'endedLoanDays', PCR_RETENTION_LOG_DAYS: 'logDays', PCR_RETENTION_BATCH_DAYS: 'batchDays' }[name] as 'endedLoanDays';
+    return {
+      option: name,
+      good: [
+        [{}, (c) => c.retention[field], 1826],
+        [env(name, '365'), (c) => c.retention[field], 365],
+        [env(name, '36500'), (c) => c.retention[field], 36_500],
+      ],
+      bad: [
+        // Never under a year: a typo must not erase what lenders may still correct and persons may still ask to see.
+        [env(name, '30'), new RegExp(`^${name} must be a whole number from 365 to 36500, not "30"$`)],
+        [env(name, '0'), /from 365 to/],
+        [env(name, '5y'), /whole number/],
+        [env(name, ''), /is empty/],
+      ],
+    };
+  }),
   {
     option: 'PCR_METRICS_PORT / --metrics-port',
     good: [
@@ -421,13 +439,13 @@ test('the table covers every option the register reads', () => {
   for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
     'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
-    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL']) {
+    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
     'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
-    'metricsHost', 'metricsPort', 'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
+    'metricsHost', 'metricsPort', 'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'retention', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
 });
