@@ -56,7 +56,7 @@ export interface TestRegister {
 export async function startTestRegister(opts: { environment?: Environment; env?: Record<string, string> } = {}): Promise<TestRegister> {
   const db = await openTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'pcr-test-'));
-  const config = resolveConfig({ dataDir, port: 0, webPort: 0, ...(opts.environment ? { environment: opts.environment } : {}) }, { PCR_TRUST_CACHE_MS: '2000', ...opts.env });
+  const config = resolveConfig({ dataDir, port: 0, webPort: 0, metricsPort: 0, ...(opts.environment ? { environment: opts.environment } : {}) }, { PCR_TRUST_CACHE_MS: '2000', ...opts.env });
   const register = await openRegister(config, { db });
   const logs: string[] = [];
   const destination = new Writable({
