@@ -1,13 +1,13 @@
 /** The operator's commands of the extract part (extract.md): income import, deaths, notifications, billing, synthetic data. */
 import { Command } from 'commander';
-import { finnishDate } from '../common/dates.ts';
+import { dateInput, finnishDate } from '../common/dates.ts';
 import { importIncome, type ImportProgress } from '../extract/income-import.ts';
-import { findPerson, personCode, setDateOfDeath, setNotifications } from '../extract/persons.ts';
+import { dateOfDeathProblem, findPerson, personCode, setDateOfDeath, setNotifications } from '../extract/persons.ts';
 import { BulkAuditEntry } from '../audit/audit.ts';
 import { billing } from '../extract/store.ts';
 import { generate } from '../generate/generator.ts';
 import {
-  operatorFor, resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions,
+  ForwardedResult, operatorFor, resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions,
 } from './context.ts';
 import { emit, UsageError } from './io.ts';
 import { progressPrinter } from './progress.ts';
@@ -50,6 +50,8 @@ export function extractCommands(ctx: CliContext): Command[] {
         ...result.firstRejections.map((r) => `  line ${r.line}: ${r.errors.map((e) => `${e.errorCode} ${e.errorDescription}`).join('; ')}`),
         ...(result.rejected > result.firstRejections.length ? [`  … all rejected lines with their reasons: ${result.rejectedFile}`] : []),
       ]);
+      // A file of which nothing could be stored is a failed import, whatever was printed (a script must see it).
+      if (result.lines > 0 && result.accepted === 0) throw new ForwardedResult(1);
     });
 
   const person = new Command('person').description('what the register knows of a person besides loans and income');
@@ -59,6 +61,9 @@ export function extractCommands(ctx: CliContext): Command[] {
     .action(async (o: DbOptions & ActorOptions & { idCode: string; date: string; json?: boolean }) => {
       await withAuditedChange(ctx, o, 'person deceased', async (tx, r) => {
         const person = personCode(o.idCode, r.environment);
+        dateInput(o.date, '--date');
+        const problem = dateOfDeathProblem(person, o.date, finnishDate());
+        if (problem) throw new UsageError(problem);
         const before = await findPerson(tx, person);
         await setDateOfDeath(tx, person, o.date);
         const after = await findPerson(tx, person);

@@ -24,6 +24,18 @@ export async function findPerson(db: Queryable, person: string): Promise<{ dateO
   return { dateOfDeath: rows[0]?.dateOfDeath ?? null, notifications: !(rows[0]?.notificationsOff ?? false) };
 }
 
+/**
+ * A date of death the register can record for `person` (upper case, valid) on `today` (a
+ * Finnish date): a date, not in the future, and not before the birth date the identity code
+ * carries. Pure; null when it may be recorded, else why not.
+ */
+export function dateOfDeathProblem(person: string, date: string, today: string): string | null {
+  if (date > today) return `The date of death ${date} is in the future (today is ${today})`;
+  const p = parsePersonalIdentityCode(person);
+  if (p.ok && date < p.value.birthDate) return `The date of death ${date} is before the person's birth (${p.value.birthDate}, from the identity code)`;
+  return null;
+}
+
 /** Switches a person's extract notifications off or back on (extract.md: "a person can switch notifications off"). */
 export async function setNotifications(db: Queryable, person: string, on: boolean): Promise<void> {
   await db.query(
