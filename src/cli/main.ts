@@ -16,6 +16,8 @@ import { orderCommands } from './order-commands.ts';
 import { auditCommands } from './audit-commands.ts';
 import { serverCertCommands } from './server-commands.ts';
 import { notificationCommands } from './notification-commands.ts';
+import { retentionCommands } from './retention-commands.ts';
+import { backupCommands } from './backup-commands.ts';
 import type { CommandRunner } from '../operator/channel.ts';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -24,7 +26,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  const commands = [serveCommand(ctx, operatorChannelRunner), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...banCommands(ctx), ...orderCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx), ...notificationCommands(ctx)];
+  const commands = [serveCommand(ctx, operatorChannelRunner), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...banCommands(ctx), ...orderCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx), ...notificationCommands(ctx), ...backupCommands(ctx), ...retentionCommands(ctx)];
   for (const c of commands) program.addCommand(c);
   // Every subcommand reports through ctx.io and never exits the process itself.
   const configure = (c: Command) => {

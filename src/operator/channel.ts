@@ -47,7 +47,9 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null
   loans: ['pack'],
   audit: null,
   'server-cert': ['show', 'renew'],
+  retention: ['status'],
   notifications: ['status', 'retry'],
+  backup: null, // pcr backup: the running register copies its own database (restore never runs inside one)
 };
 
 /** Why a request's command line is not one the channel runs, or undefined when it is. */
