@@ -139,7 +139,7 @@ export function authorityRoutes(opts: { db: Database; reads?: Database; environm
           if (!found) throw noSuchOrder();
           return { statusMessage: 'The request succeeded', correlationId: request.id, ...found };
         }
-        const r = await readPage(opts.db, org, orderId.toLowerCase(), deliveryId.toLowerCase(), page ?? 1);
+        const r = await readPage(opts.db, org, orderId.toLowerCase(), deliveryId.toLowerCase(), page ?? 1, opts.reads);
         if (!r.found) throw noSuchOrder();
         if (!r.ready) throw new RegisterError('A42', `The delivery is ${r.status}`, 'deliveryId');
         if ('outOfRange' in r) throw new RegisterError('A10', `page must be 1–${Math.max(1, r.pageCount)}`, 'page');

@@ -6,6 +6,7 @@
 import { authorityScope, type AuthorityScope } from '../access/authority-scope.ts';
 import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
+import { isTransientDatabaseError } from '../db/errors.ts';
 import { KNOWLEDGE_FINAL } from '../reporting/history.ts';
 import { knowledgeDay, nextPeriod, periodsDue, type OrderableType, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
 import { produceContent } from './produce.ts';
@@ -100,34 +101,58 @@ export type PageResult =
 
 /**
  * One page (from 1) of a ready delivery of the organisation's order, logged as downloaded with
- * the order's legal basis and case reference, in the transaction that reads it.
+ * the order's legal basis and case reference, in the transaction that reads it. With `reads` (a
+ * standby: Register.readDb), the page is read there and only the log is written to `db`: a
+ * standby cannot lock the delivery row, and needs not — its snapshot holds the delivery and its
+ * pages together, or neither (an expiry not replayed yet is a moment's lag, not a torn read).
  */
-export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number): Promise<PageResult> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null; format: string | null; lines: number | null }>(
-      `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference",
-         o.parameters->>'format' AS format,
-         (SELECT p.line_count FROM data_delivery_pages p WHERE p.delivery_id = d.id AND p.page_no = $4) AS lines
-       FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
-       WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3
-       FOR SHARE OF d`, // the delivery cannot expire between this and the page's read
-      [deliveryId, orderId, organisationId, page],
-    );
-    const d = rows[0];
-    if (!d) return { found: false };
-    if (d.status !== 'Ready') return { found: true, ready: false, status: d.status };
-    const pageCount = d.pageCount ?? 0;
-    if (page > Math.max(1, pageCount)) return { found: true, ready: true, pageCount, outOfRange: true };
-    // An empty delivery has one page, with nothing in it.
-    const body = d.lines === null ? '' : (await pageText(tx, deliveryId, page))!;
-    const rowsSent = d.lines ?? 0;
-    await tx.query(
-      `INSERT INTO data_delivery_log (organisation_id, order_id, delivery_id, page, rows_sent, legal_basis, case_reference, content_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [organisationId, orderId, deliveryId, page, rowsSent, d.legalBasis, d.caseReference, d.sha],
-    );
-    return { found: true, ready: true, pageCount, body, rows: rowsSent, contentSha256: d.sha!, format: d.format === 'CSV' ? 'CSV' : 'NDJSON' };
-  });
+export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number, reads: Database = db): Promise<PageResult> {
+  const fromPrimary = () => db.transaction(async (tx) => logged(tx, await pageOf(tx, organisationId, orderId, deliveryId, page, true)));
+  if (reads === db) return fromPrimary();
+  let read: Awaited<ReturnType<typeof pageOf>> | undefined;
+  try {
+    read = await reads.transaction((tx) => pageOf(tx, organisationId, orderId, deliveryId, page, false));
+  } catch (err) {
+    if (!isTransientDatabaseError(err)) throw err; // the standby unreachable: the primary answers
+  }
+  // A delivery the standby does not hold as ready yet (replication lag) is read on the primary,
+  // which has just listed it as Ready: the two never disagree in one answer.
+  if (!read || !read.result.found || !read.result.ready) return fromPrimary();
+  return logged(db, read);
+
+  async function logged(tx: Queryable, r: { result: PageResult; log?: unknown[] }): Promise<PageResult> {
+    if (r.log) {
+      await tx.query(
+        `INSERT INTO data_delivery_log (organisation_id, order_id, delivery_id, page, rows_sent, legal_basis, case_reference, content_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.log);
+    }
+    return r.result;
+  }
+}
+
+/** The page and, when it is sent, the values of its log entry. `lock`: hold the delivery (FOR SHARE) so that it cannot expire meanwhile. */
+async function pageOf(tx: Queryable, organisationId: number, orderId: string, deliveryId: string, page: number, lock: boolean): Promise<{ result: PageResult; log?: unknown[] }> {
+  const { rows } = await tx.query<{ status: DeliveryStatus; pageCount: number | null; sha: string | null; legalBasis: string | null; caseReference: string | null; format: string | null; lines: number | null }>(
+    `SELECT d.status, d.page_count AS "pageCount", d.content_sha256 AS sha, o.legal_basis AS "legalBasis", o.case_reference AS "caseReference",
+       o.parameters->>'format' AS format,
+       (SELECT p.line_count FROM data_delivery_pages p WHERE p.delivery_id = d.id AND p.page_no = $4) AS lines
+     FROM data_deliveries d JOIN authority_orders o ON o.id = d.order_id
+     WHERE d.id = $1 AND d.order_id = $2 AND o.organisation_id = $3
+     ${lock ? 'FOR SHARE OF d' : ''}`, // the delivery cannot expire between this and the page's read
+    [deliveryId, orderId, organisationId, page],
+  );
+  const d = rows[0];
+  if (!d) return { result: { found: false } };
+  if (d.status !== 'Ready') return { result: { found: true, ready: false, status: d.status } };
+  const pageCount = d.pageCount ?? 0;
+  if (page > Math.max(1, pageCount)) return { result: { found: true, ready: true, pageCount, outOfRange: true } };
+  // An empty delivery has one page, with nothing in it.
+  const body = d.lines === null ? '' : (await pageText(tx, deliveryId, page))!;
+  const rowsSent = d.lines ?? 0;
+  return {
+    result: { found: true, ready: true, pageCount, body, rows: rowsSent, contentSha256: d.sha!, format: d.format === 'CSV' ? 'CSV' : 'NDJSON' },
+    log: [organisationId, orderId, deliveryId, page, rowsSent, d.legalBasis, d.caseReference, d.sha],
+  };
 }
 
 // ---- the background work (job.ts)

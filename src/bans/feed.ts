@@ -17,6 +17,7 @@
 import type { Environment } from '../common/environment.ts';
 import { RegisterError } from '../common/errors.ts';
 import type { Database, Queryable } from '../db/database.ts';
+import { isTransientDatabaseError } from '../db/errors.ts';
 import type { BanReason, FeedChange } from './ban.ts';
 import { newCursorKey, openCursor, sealCursor, type Position } from './cursor.ts';
 
@@ -72,9 +73,17 @@ const MARK = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS w';
 export class BanFeed {
   private key: Promise<Buffer> | undefined;
 
+  /**
+   * `reads`: where the pages are read (a standby, Register.readDb; `db` by default). The mark
+   * holds on a hot standby too: a transaction the primary committed but the standby has not
+   * replayed is still running in the standby's snapshot, so its rows are at or above the mark
+   * there, and a page from the standby is a page the primary would have given a moment earlier.
+   * The delivery log is written on `db`, after the read.
+   */
   constructor(
     private readonly db: Database,
     private readonly environment: Environment,
+    private readonly reads: Database = db,
   ) {}
 
   /** The register's cursor key, made by the first process that needs it and shared through the database. */
@@ -105,34 +114,57 @@ export class BanFeed {
   async read(organisationId: number, cursor: string | null | undefined, limit: number, today: string): Promise<ChangesPage> {
     const start = await this.position(organisationId, cursor);
     const key = await this.cursorKey();
+    if (this.reads !== this.db) {
+      let read: Awaited<ReturnType<BanFeed['page']>> | undefined;
+      try {
+        read = await this.reads.transaction((tx) => this.page(tx, organisationId, start, limit, today, key));
+      } catch (err) {
+        // The standby unreachable or restarting: the primary answers instead (below).
+        if (!isTransientDatabaseError(err)) throw err;
+      }
+      if (read) {
+        await logDeliveries(this.db, organisationId, read.resync, read.changes);
+        return read.page;
+      }
+    }
     return this.db.transaction(async (tx) => {
-      // Nothing is written before the reads: this transaction takes no id that would hold the mark back.
-      let position: Position = start ?? { phase: 'snapshot', w: (await tx.query<{ w: string }>(MARK)).rows[0]!.w, after: '' };
-      const resync: Row[] = [];
-      if (position.phase === 'snapshot') {
-        const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1, today])).rows;
-        resync.push(...rows.slice(0, limit));
-        position = rows.length > limit ? { ...position, after: resync[resync.length - 1]!.person } : { phase: 'feed', pos: position.w, id: 0 };
-      }
-      const changes: Row[] = [];
-      let more = position.phase === 'snapshot';
-      if (position.phase === 'feed' && resync.length < limit) {
-        const room = limit - resync.length;
-        const rows = (await tx.query<Row>(CHANGES, [position.pos, position.id, room + 1])).rows;
-        changes.push(...rows.slice(0, room));
-        more = rows.length > room;
-        const last = changes[changes.length - 1];
-        if (last) position = { phase: 'feed', pos: last.pos, id: last.id };
-      } else if (position.phase === 'feed') {
-        more = true;
-      }
+      const { page, resync, changes } = await this.page(tx, organisationId, start, limit, today, key);
       await logDeliveries(tx, organisationId, resync, changes);
-      return {
+      return page;
+    });
+  }
+
+  /** The page after `start` (null: a resync from the start), and the rows it holds, read in `tx`. */
+  private async page(tx: Queryable, organisationId: number, start: Position | null, limit: number, today: string, key: Buffer): Promise<{ page: ChangesPage; resync: Row[]; changes: Row[] }> {
+    // Nothing is written before the reads: this transaction takes no id that would hold the mark back.
+    let position: Position = start ?? { phase: 'snapshot', w: (await tx.query<{ w: string }>(MARK)).rows[0]!.w, after: '' };
+    const resync: Row[] = [];
+    if (position.phase === 'snapshot') {
+      const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1, today])).rows;
+      resync.push(...rows.slice(0, limit));
+      position = rows.length > limit ? { ...position, after: resync[resync.length - 1]!.person } : { phase: 'feed', pos: position.w, id: 0 };
+    }
+    const changes: Row[] = [];
+    let more = position.phase === 'snapshot';
+    if (position.phase === 'feed' && resync.length < limit) {
+      const room = limit - resync.length;
+      const rows = (await tx.query<Row>(CHANGES, [position.pos, position.id, room + 1])).rows;
+      changes.push(...rows.slice(0, room));
+      more = rows.length > room;
+      const last = changes[changes.length - 1];
+      if (last) position = { phase: 'feed', pos: last.pos, id: last.id };
+    } else if (position.phase === 'feed') {
+      more = true;
+    }
+    return {
+      page: {
         changes: [...resync.map((r) => delivered(r, 'Set')), ...changes.map((r) => delivered(r, r.change))],
         nextCursor: sealCursor(key, { organisationId, environment: this.environment, position }),
         moreAvailable: more,
-      };
-    });
+      },
+      resync,
+      changes,
+    };
   }
 }
 

@@ -46,7 +46,7 @@ const ChangesAnswer = Type.Object({
 
 /** `reads`: where lag-tolerant reads may go (Register.readDb); `db` when not given. */
 export function banRoutes(opts: { db: Database; reads?: Database; environment: Environment }) {
-  const feed = new BanFeed(opts.db, opts.environment);
+  const feed = new BanFeed(opts.db, opts.environment, opts.reads);
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Static<typeof ChangesRequest> }>(
       '/GetVoluntaryBanChanges',

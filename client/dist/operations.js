@@ -1,0 +1,21 @@
+const batch = (name) => ({ method: 'POST', path: `/${name}`, clientMethod: name[0].toLowerCase() + name.slice(1), idempotent: true, envelope: true });
+export const OPERATIONS = {
+    AddLoans: batch('AddLoans'),
+    UpdateLoans: batch('UpdateLoans'),
+    Repayments: batch('Repayments'),
+    DelayedRepayments: batch('DelayedRepayments'),
+    TerminateLoans: batch('TerminateLoans'),
+    GetBatchStatus: { method: 'POST', path: '/GetBatchStatus', clientMethod: 'getBatchStatus', idempotent: true, envelope: true },
+    GetLoan: { method: 'POST', path: '/GetLoan', clientMethod: 'getLoan', idempotent: true, envelope: true },
+    ResetTestData: { method: 'POST', path: '/ResetTestData', clientMethod: 'resetTestData', idempotent: true, envelope: true },
+    Servicebreak: { method: 'POST', path: '/Servicebreak', clientMethod: 'servicebreak', idempotent: true, envelope: false },
+    GetCreditRegisterExtract: { method: 'POST', path: '/GetCreditRegisterExtract', clientMethod: 'getCreditRegisterExtract', idempotent: false, envelope: true },
+    IncomeFeed: { method: 'POST', path: '/IncomeFeed', clientMethod: 'incomeFeed', idempotent: true, envelope: true },
+    GetVoluntaryBanChanges: { method: 'POST', path: '/GetVoluntaryBanChanges', clientMethod: 'getVoluntaryBanChanges', idempotent: true, envelope: true },
+    OrderData: { method: 'POST', path: '/OrderData', clientMethod: 'orderData', idempotent: false, envelope: true },
+    GetDataDelivery: { method: 'POST', path: '/GetDataDelivery', clientMethod: 'getDataDelivery', idempotent: true, envelope: true },
+    WhoAmI: { method: 'GET', path: '/whoami', clientMethod: 'whoami', idempotent: true, envelope: false },
+    ErrorCodes: { method: 'GET', path: '/error-codes', clientMethod: 'errorCodes', idempotent: true, envelope: false, anonymous: true },
+    RetrieveCertificate: { method: 'POST', path: '/certificates/sign', clientMethod: 'retrieveCertificate', idempotent: false, envelope: false, anonymous: true },
+    RenewCertificate: { method: 'POST', path: '/certificates/renew', clientMethod: 'renewCertificate', idempotent: false, envelope: false },
+};
