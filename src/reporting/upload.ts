@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { HttpsJsonClient, type TlsIdentity } from '../common/https-client.ts';
+import { RawJson, RegisterApiError, RegisterClient } from '../../client/src/index.ts';
+import type { TlsIdentity } from '../common/https-client.ts';
 import { BATCH_OPERATIONS, type BatchOperation } from './schemas.ts';
 
 export interface UploadOptions {
@@ -38,6 +39,8 @@ interface BatchPlan {
   index: number;
   reference: string;
   lines: number[];
+  /** The reports as JSON texts, and the batch's body as the client sends it (its hash names the batch). */
+  reports: string[];
   body: string;
 }
 
@@ -56,23 +59,6 @@ interface WhoAmI {
 
 type Status = { batchStatus: string; acceptedCount?: number; rejectedCount?: number; rejectedReports?: { reportReference: string; errorResponses: unknown[] }[] };
 
-async function withRetry<T>(fn: () => Promise<{ status: number; headers: Record<string, unknown>; body: T }>): Promise<{ status: number; body: T }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fn();
-      if ((res.status === 503 || res.status === 429) && attempt < 20) {
-        const wait = Math.min(60, Number(res.headers['retry-after'] ?? 5)) * 1000;
-        await new Promise((r) => setTimeout(r, wait));
-        continue;
-      }
-      return res;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-    }
-  }
-}
-
 /**
  * Streams the file as batches of the caller's own reports (lines naming another lender are
  * skipped), so that a file of any size is sent with one batch in memory at a time.
@@ -87,7 +73,7 @@ async function* batchesOf(opts: UploadOptions, businessId: string, envelope: str
   const plan = (): BatchPlan => {
     const body = `${envelope.slice(0, -1)},${JSON.stringify(collection)}:[${reports.join(',')}]}`;
     const hash = createHash('sha256').update(opts.operation).update(body).digest('hex').slice(0, 20);
-    const p = { index: index++, reference: `Upload_${opts.operation}_${hash}`, lines, body };
+    const p = { index: index++, reference: `Upload_${opts.operation}_${hash}`, lines, reports, body };
     lines = [];
     reports = [];
     return p;
@@ -141,12 +127,16 @@ function saveState(opts: UploadOptions, state: UploadState): void {
 }
 
 export async function upload(opts: UploadOptions): Promise<UploadProgress & { rejectedFile: string }> {
-  const client = new HttpsJsonClient(opts.url, opts.identity, { maxSockets: 2 });
+  // The register's client library (client/): it retries what may be retried (Retry-After on 429
+  // and 503, connections), and resends a batch only under its one reference, with the same bytes.
+  const client = new RegisterClient({ url: opts.url, ca: opts.identity.ca, cert: opts.identity.cert!, key: opts.identity.key!, maxSockets: 2 });
   const started = Date.now();
   try {
-    const who = await withRetry(() => client.get<WhoAmI>('/whoami'));
-    if (who.status !== 200) throw new UploadError(`The register refused the certificate (${who.status}): ${JSON.stringify(who.body)}`);
-    const { organisation, certificate } = who.body;
+    const who = (await client.whoami().catch((err: unknown) => {
+      if (err instanceof RegisterApiError) throw new UploadError(`The register refused the certificate (${err.status}): ${err.message}`);
+      throw err;
+    })) as unknown as WhoAmI;
+    const { organisation, certificate } = who;
     if (certificate.usage !== 'reporting') throw new UploadError('Uploading reports needs a reporting certificate');
     const owner = { idCodeType: organisation.idCodeType, idCode: organisation.idCode, ...(organisation.countryCode ? { countryCode: organisation.countryCode } : {}) };
     const envelope = JSON.stringify({ targetEnvironment: certificate.environment, owner });
@@ -185,12 +175,12 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
 
     const inFlight: BatchPlan[] = [];
     const poll = async (plan: BatchPlan): Promise<boolean> => {
-      const res = await withRetry(() => client.post<Status>('/GetBatchStatus', { ...JSON.parse(envelope), batchReference: plan.reference }));
-      if (!res.body.batchStatus?.startsWith('Finished')) return false;
-      finish(plan, res.body);
+      const status = (await client.getBatchStatus(plan.reference)) as unknown as Status;
+      if (!status.batchStatus?.startsWith('Finished')) return false;
+      finish(plan, status);
       progress.finishedReports += plan.lines.length;
-      progress.acceptedReports += res.body.acceptedCount ?? 0;
-      progress.rejectedReports += res.body.rejectedCount ?? 0;
+      progress.acceptedReports += status.acceptedCount ?? 0;
+      progress.rejectedReports += status.rejectedCount ?? 0;
       progress.finishedBatches++;
       report();
       return true;
@@ -214,9 +204,11 @@ export async function upload(opts: UploadOptions): Promise<UploadProgress & { re
         report();
         continue;
       }
-      const res = await withRetry(() => client.post<Status & { errorResponses?: unknown[] }>(`/${opts.operation}`, plan.body, { BatchReference: plan.reference }));
-      if (res.status !== 202) throw new UploadError(`Batch ${plan.index + 1} (${plan.reference}) was refused (${res.status}): ${JSON.stringify(res.body).slice(0, 500)}`);
-      state.batches[plan.index] = { reference: plan.reference, status: res.body.batchStatus };
+      const res = await client.submitBatch(opts.operation, plan.reports.map((r) => new RawJson(r)), { batchReference: plan.reference }).catch((err: unknown) => {
+        if (err instanceof RegisterApiError) throw new UploadError(`Batch ${plan.index + 1} (${plan.reference}) was refused (${err.status}): ${err.message.slice(0, 500)}`);
+        throw err;
+      });
+      state.batches[plan.index] = { reference: plan.reference, status: res.batchStatus };
       saveState(opts, state);
       progress.sentReports += plan.lines.length;
       inFlight.push(plan);
