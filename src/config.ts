@@ -9,6 +9,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Environment } from './common/environment.ts';
+import { parseDatabaseUrl } from './db/database-url.ts';
 
 export interface RegisterConfig {
   /** Folder of the embedded database, the CA (unless caDir is given) and the operator socket. */
@@ -211,14 +212,27 @@ function isHostName(name: string): boolean {
   return name.length <= 253 && /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i.test(name);
 }
 
-/** pg accepts postgres:// and postgresql:// URLs, a host left empty for the local socket included. */
-function isDatabaseUrl(url: string): boolean {
-  if (!/^postgres(ql)?:\/\/\S*$/i.test(url)) return false;
+/**
+ * pg accepts postgres:// and postgresql:// URLs, a host left empty for the local socket
+ * included; db/postgres.ts adds libpq's list of hosts (a primary and its standby), each of
+ * which must be such a URL. A list that is wrong is refused with what is wrong with it.
+ */
+function checkDatabaseUrl(raw: Raw): void {
+  const refused = (why?: string) =>
+    new ConfigError(`${raw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…; a primary and its standby as postgres://user@host1:5432,host2:5432/database?target_session_attrs=read-write)${why ? `: ${why}` : ''}, not ${shown(raw.value)}`);
+  if (!/^postgres(ql)?:\/\/\S*$/i.test(raw.value)) throw refused();
+  let urls: string[];
   try {
-    new URL(url.replace('@/', '@localhost/'));
-    return true;
-  } catch {
-    return false;
+    urls = parseDatabaseUrl(raw.value).hosts.map((h) => h.url);
+  } catch (err) {
+    throw refused((err as Error).message);
+  }
+  for (const url of urls) {
+    try {
+      new URL(url.replace('@/', '@localhost/'));
+    } catch {
+      throw refused();
+    }
   }
 }
 
@@ -458,14 +472,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const names = serverNames(namesRaw ? { name: namesRaw.name, value: namesRaw.value } : { name: '--server-names', value: 'localhost,127.0.0.1,::1' }, host);
 
   const urlRaw = pick('--database-url', input.databaseUrl, 'PCR_DATABASE_URL', env);
-  if (urlRaw && !isDatabaseUrl(urlRaw.value)) {
-    throw new ConfigError(`${urlRaw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…), not ${shown(urlRaw.value)}`);
-  }
+  if (urlRaw) checkDatabaseUrl(urlRaw);
 
   const readUrlRaw = pick('--read-database-url', input.readDatabaseUrl, 'PCR_READ_DATABASE_URL', env);
-  if (readUrlRaw && !isDatabaseUrl(readUrlRaw.value)) {
-    throw new ConfigError(`${readUrlRaw.name} must be a PostgreSQL URL (postgres://user:password@host:port/database or postgresql://…), not ${shown(readUrlRaw.value)}`);
-  }
+  if (readUrlRaw) checkDatabaseUrl(readUrlRaw);
   if (readUrlRaw && !urlRaw) throw new ConfigError(`${readUrlRaw.name} is a standby of the PostgreSQL database: it needs --database-url (PCR_DATABASE_URL) too`);
 
   const certRaw = pick('--tls-cert', input.tlsCert, 'PCR_TLS_CERT', env);

@@ -21,6 +21,9 @@ import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
 import type { Register } from './register.ts';
 import { buildEserviceApp } from './eservice/app.ts';
+import { createRegisterMetrics } from './metrics/registry.ts';
+import { readinessCheck } from './metrics/readiness.ts';
+import { startOperatorListener } from './metrics/listener.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -35,6 +38,8 @@ export interface RunningServer {
    * Production register without its identity provider (PCR_OIDC_*): the test one is never served there.
    */
   web?: { app: FastifyInstance; url: string; port: number };
+  /** The operator's listener (src/metrics/, docs/metrics.md): GET /metrics, /health, /ready over plain HTTP, loopback by default. */
+  metrics: { url: string; port: number };
   /** Stops accepting, finishes requests in flight, then closes. The register (database) is closed by its owner. */
   close(): Promise<void>;
 }
@@ -43,12 +48,16 @@ const urlHost = (host: string) => (host === '0.0.0.0' || host === '127.0.0.1' ||
 
 export async function buildRegisterApp(register: Register, opts: { logger?: Logger; tls?: boolean } = {}) {
   const logger = opts.logger ?? createLogger({ level: register.config.logLevel });
+  // Between worker.start() (startServer) and the start of closing: what /ready and pcr_job_runner_running tell.
+  const workers = { running: false };
+  const metrics = createRegisterMetrics({ db: register.db, readDb: register.readDb, workersRunning: () => workers.running });
   const trust = new TrustStore(register.db, register.config.trustCacheMs);
   const app = await buildApp({
     environment: register.environment,
     trust,
     rateLimiter: new RateLimiter(register.config.rateLimit),
     logger,
+    metrics,
     ...(opts.tls === false
       ? {}
       : { tls: { certPem: register.serverIdentity.certPem, keyPem: register.serverIdentity.keyPem, clientCaPem: register.ca.certPem } }),
@@ -57,20 +66,23 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new JobRunner(
-    [reportingJob(register.db, { environment: register.environment, logger }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date() }), ...notificationJobs(register, { logger, now: () => new Date() })],
+    [reportingJob(register.db, { environment: register.environment, logger, metrics }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date() }), ...notificationJobs(register, { logger, now: () => new Date(), metrics })],
     { logger },
   );
-  await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch }));
-  await app.register(extractRoutes({ db: register.db, environment: register.environment }));
+  await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch, metrics }));
+  await app.register(extractRoutes({ db: register.db, environment: register.environment, metrics }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
   await app.register(banRoutes({ db: register.db, reads: register.readDb, environment: register.environment }));
   await app.register(authorityRoutes({ db: register.db, reads: register.readDb, environment: register.environment, worker }));
-  app.addHook('onClose', async () => worker.stop());
-  return { app, trust, logger, worker };
+  app.addHook('onClose', async () => {
+    workers.running = false;
+    await worker.stop();
+  });
+  return { app, trust, logger, worker, metrics, workers };
 }
 
 export async function startServer(register: Register, opts: { logger?: Logger } = {}): Promise<RunningServer> {
-  const { app, trust, logger, worker } = await buildRegisterApp(register, opts);
+  const { app, trust, logger, worker, metrics, workers } = await buildRegisterApp(register, opts);
   const config = register.config;
   let webUrl = '';
   const webOff = register.environment === 'Production' && !config.oidc;
@@ -94,7 +106,23 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     await app.close();
     throw err;
   }
+  let closing = false;
+  let operator: Awaited<ReturnType<typeof startOperatorListener>>;
+  try {
+    operator = await startOperatorListener({
+      host: config.metricsHost,
+      port: config.metricsPort,
+      scrape: () => metrics.scrape(),
+      contentType: metrics.contentType,
+      ready: readinessCheck({ db: register.db, workersRunning: () => workers.running, closing: () => closing }),
+      logger,
+    });
+  } catch (err) {
+    await Promise.all([app.close(), web?.close()]);
+    throw err;
+  }
   worker.start();
+  workers.running = true;
   const portOf = (s: FastifyInstance, fallback: number) => {
     const address = s.server.address();
     return typeof address === 'object' && address ? address.port : fallback;
@@ -110,8 +138,15 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     logger,
     worker,
     ...(web ? { web: { app: web, url: webUrl, port: webPort } } : {}),
+    metrics: { url: operator.url, port: operator.port },
     close: async () => {
-      await Promise.all([app.close(), web?.close()]);
+      // Not ready from now on, while requests in flight finish; the operator's listener goes last.
+      closing = true;
+      try {
+        await Promise.all([app.close(), web?.close()]);
+      } finally {
+        await operator.close();
+      }
     },
   };
 }

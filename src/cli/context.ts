@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveConfig, type ConfigInput, type RegisterConfig } from '../config.ts';
 import { isActorName, operatorOf, recordOperatorAction, thisOsAccount, type OperatorAction, type Operator, type OsAccount } from '../audit/audit.ts';
@@ -117,6 +118,10 @@ export async function withRegister<T>(
       ctx.io.err(forwarded.stderr);
       throw new ForwardedResult(forwarded.exitCode);
     }
+  }
+  // Only `pcr serve` creates a register: a mistyped --data-dir must not quietly become a new, empty one.
+  if (!config.databaseUrl && !existsSync(embeddedPaths(config.dataDir).pgdata)) {
+    throw new UsageError(`${config.dataDir} holds no register (no database in it); give the --data-dir of a register, or --database-url. A new register is created by \`pcr serve\``);
   }
   let register: Register;
   try {

@@ -1,4 +1,5 @@
 /** The `pcr` command line: the register's server and the operator's tools. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { InputError } from '../access/organisations.ts';
@@ -20,9 +21,12 @@ import { retentionCommands } from './retention-commands.ts';
 import { backupCommands } from './backup-commands.ts';
 import type { CommandRunner } from '../operator/channel.ts';
 
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('pcr')
     .description('Open Positive Credit Register: the register server and the operator tools')
+    .version(VERSION, '-V, --version', 'the version of pcr')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
@@ -45,7 +49,13 @@ export async function runCli(argv: string[], ctx: Omit<CliContext, 'argv'>): Pro
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    return failure(err, full.io);
+    // With --json, a failure is one JSON line on stderr too ({"error": …, "exitCode": …}): a script reads one format.
+    const json = argv.includes('--json');
+    let said = '';
+    const io: Io = json ? { out: full.io.out, err: (t) => void (said += t) } : full.io;
+    const code = failure(err, io);
+    if (json && said) full.io.err(`${JSON.stringify({ error: said.replace(/^pcr: /, '').trim(), exitCode: code })}\n`);
+    return code;
   }
 }
 

@@ -86,11 +86,12 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
           process.once('SIGTERM', () => stop('SIGTERM'));
           process.once('SIGINT', () => stop('SIGINT'));
         });
-        const info = { url: server.url, webUrl: server.web?.url ?? null, environment: register.environment, database: register.db.kind, dataDir: config.dataDir };
+        const info = { url: server.url, webUrl: server.web?.url ?? null, environment: register.environment, database: register.db.kind, dataDir: config.dataDir, metricsUrl: server.metrics.url };
         if (o.json) ctx.io.out(`${JSON.stringify(info)}\n`);
         else {
           ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);
           ctx.io.out(server.web ? `E-service for private persons: ${server.web.url}/${register.environment === 'Test' ? ' (log in with any test personal identity code)' : ''}\n` : 'E-service for private persons: off (a Production register needs its identity provider: PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI, and a client secret or key)\n');
+          ctx.io.out(`Operator's listener: ${server.metrics.url}/metrics, /health (alive), /ready (ready for work)\n`);
           const demo = demoInstructions(register, server.url, server.web?.url);
           if (demo) ctx.io.out(`${demo}\n`);
         }

@@ -21,6 +21,7 @@ export function isTransientDatabaseError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   const code = typeof e.code === 'string' ? e.code : '';
+  if (code === '25006') return true; // a read-only server: ours was demoted or fenced; db/postgres.ts chooses again
   if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_CLASSES.has(code.slice(0, 2)) && code !== '57014'; // 57014: the statement was cancelled (its timeout): retrying it gives the same
   if (NETWORK_ERRORS.has(code)) return true; // the network, not the data
   return typeof e.message === 'string' && /Connection terminated|connection (?:is )?closed|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);

@@ -8,6 +8,7 @@ import { errorBody } from '../http/app.ts';
 import { envelope, refusals } from '../http/schemas.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
 import { ExtractProducer } from './store.ts';
+import type { ExtractObserver } from '../metrics/observe.ts';
 
 export const EXTRACT_PURPOSES = [...CONSUMER_PURPOSES, ...BUSINESS_PURPOSES] as const;
 
@@ -31,8 +32,8 @@ const ExtractRequestBody = Type.Object(
 );
 type ExtractRequestBody = Static<typeof ExtractRequestBody>;
 
-export function extractRoutes(opts: { db: Database; environment: Environment }) {
-  const producer = new ExtractProducer(opts.db);
+export function extractRoutes(opts: { db: Database; environment: Environment; metrics?: ExtractObserver }) {
+  const producer = new ExtractProducer(opts.db, opts.metrics ? { metrics: opts.metrics } : {});
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: ExtractRequestBody }>(
       '/GetCreditRegisterExtract',
@@ -67,6 +68,7 @@ export function extractRoutes(opts: { db: Database; environment: Environment }) 
             ...(r.lenderReference !== undefined ? { lenderReference: r.lenderReference } : {}),
           },
         });
+        opts.metrics?.extractDisclosed(r.creditRegisterExtractPurpose);
         // The bytes sent are the bytes logged.
         return reply
           .type('application/json; charset=utf-8')

@@ -7,6 +7,7 @@ import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
 import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type PartyLoan } from './content.ts';
+import type { ExtractObserver } from '../metrics/observe.ts';
 
 /**
  * One statement reads any number of persons: per person a constant number of primary-key lookups.
@@ -160,7 +161,7 @@ export class ExtractProducer {
 
   constructor(
     private readonly db: Database,
-    private readonly opts: { maxInFlight?: number; maxBatch?: number } = {},
+    private readonly opts: { maxInFlight?: number; maxBatch?: number; metrics?: Pick<ExtractObserver, 'extractGroup'> } = {},
   ) {}
 
   produce(input: ExtractInput): Promise<{ extractReference: string; content: string }> {
@@ -176,11 +177,17 @@ export class ExtractProducer {
     this.inFlight++;
     produceExtracts(this.db, batch.map((b) => b.input))
       .then(
-        (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
+        (results) => {
+          this.opts.metrics?.extractGroup(batch.length, true);
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        },
         // No request may fail because another organisation's request shares its group: a failed
         // group statement logged nothing, so each member is produced again alone and only the
         // one whose own request cannot be served fails.
-        (err: unknown) => (batch.length === 1 ? batch[0]!.reject(err) : this.alone(batch)),
+        (err: unknown) => {
+          this.opts.metrics?.extractGroup(batch.length, false);
+          return batch.length === 1 ? batch[0]!.reject(err) : this.alone(batch);
+        },
       )
       .finally(() => {
         this.inFlight--;

@@ -20,6 +20,8 @@ import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Environment } from '../access/pki.ts';
 import type { OrganisationId } from './schemas.ts';
 import { isValidDate, isValidDateTime } from '../common/dates.ts';
+import type { HttpObserver } from '../metrics/observe.ts';
+import { isTransientDatabaseError } from '../db/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +44,8 @@ export interface AppOptions {
   /** Requests a second per organisation (A50); absent: no limit. */
   rateLimiter?: RateLimiter;
   logger: Logger;
+  /** Request durations and refusals for the operator's metrics (src/metrics/); absent: none. */
+  metrics?: HttpObserver;
   /** TLS identity of the server and the CA whose certificates clients present. Absent: plain HTTP (inject-only use). */
   tls?: { certPem: string; keyPem: string; clientCaPem: string };
   bodyLimitBytes?: number;
@@ -111,6 +115,11 @@ export function toRegisterError(err: FastifyError | Error): RegisterError {
       return new RegisterError('A15', 'The request body did not arrive whole');
   }
   if (fe.message === 'aborted') return new RegisterError('A15', 'The request body did not arrive whole');
+  // The database restarting or failing over (a lost connection, a read-only server): nothing was
+  // decided, and the client may retry; a 503 with Retry-After says so, where a 500 would not.
+  if (isTransientDatabaseError(err)) {
+    return new RegisterError('A90', "The register's database is not available just now (a restart or a failover); retry after the time in Retry-After", undefined, { 'Retry-After': '5' });
+  }
   return new RegisterError('A99');
 }
 
@@ -269,6 +278,14 @@ async function buildFastify(opts: AppOptions) {
 
   // One access-log line per request, refusals included; no bodies, so no identity codes.
   app.addHook('onResponse', async (request, reply) => {
+    // Labelled by the operation (or the route's pattern), never by the URL: bounded, and no
+    // identity code or reference can reach the metrics through a path.
+    opts.metrics?.requestAnswered(
+      request.routeOptions.config.operation ?? request.routeOptions.url ?? '(unmatched)',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+      request.errorCode,
+    );
     request.log.info(
       {
         method: request.method,

@@ -16,6 +16,7 @@ import type { JobKind, JobStep } from '../jobs/runner.ts';
 import { DeliveryError, FileMailbox, redact, SuomiFiMessages, type DeliveryAdapter } from './adapters.ts';
 import { dayBefore, notificationText } from './message.ts';
 import { claimDue, markFailed, markSent, markSkipped, type ClaimedNotification } from './store.ts';
+import type { NotificationObserver } from '../metrics/observe.ts';
 
 /** The runner's item number of this kind's one recurring piece of work (rows are uuids, not runner items). */
 const ITEM = 0;
@@ -34,6 +35,8 @@ export interface NotificationsJobOptions {
   leaseMs?: number;
   eserviceUrl?: string;
   logger?: Logger;
+  /** What became of each notification, for the operator's metrics (src/metrics/). */
+  metrics?: NotificationObserver;
 }
 
 export const NOTIFY_DEFAULTS = { maxAttempts: 15, retryBaseMs: 60_000, retryMaxMs: 4 * 3_600_000, batch: 10, leaseMs: 10 * 60_000 } as const;
@@ -92,8 +95,12 @@ export function notificationsJob(db: Database, opts: NotificationsJobOptions): J
         for (const row of claimed) {
           const r = await deliverOne(row);
           counts[r] = (counts[r] ?? 0) + 1;
+          opts.metrics?.notificationHandled(r);
         }
-        if (unfinished) counts.gaveUp = (counts.gaveUp ?? 0) + unfinished;
+        if (unfinished) {
+          counts.gaveUp = (counts.gaveUp ?? 0) + unfinished;
+          opts.metrics?.notificationHandled('gaveUp', unfinished);
+        }
         // 'lost': another process ended the row meanwhile (its lease had run out); nothing to do.
         return { step: 'done', item: ITEM, message: 'notifications delivered', details: { adapter: opts.adapter.name, ...counts } };
       } catch (err) {
@@ -107,7 +114,7 @@ export function notificationsJob(db: Database, opts: NotificationsJobOptions): J
 /** What `pcr serve` runs: the notification job with the configured adapter, or nothing when delivery is off. */
 export function notificationJobs(
   register: { db: Database; environment: Environment; config: { notify: NotifyConfig } },
-  opts: { logger: Logger; now: () => Date },
+  opts: { logger: Logger; now: () => Date; metrics?: NotificationObserver },
 ): JobKind[] {
   const n = register.config.notify;
   const adapterName = n.adapter ?? (register.environment === 'Test' ? 'file' : 'off');
@@ -148,5 +155,6 @@ export function notificationJobs(
     retryMaxMs: n.retryMaxMs,
     ...(n.eserviceUrl ? { eserviceUrl: n.eserviceUrl } : {}),
     logger: opts.logger,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   })];
 }

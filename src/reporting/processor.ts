@@ -16,6 +16,7 @@ import { isTransientDatabaseError } from '../db/errors.ts';
 import { BATCH_OPERATIONS, batchBody } from './schemas.ts';
 import { packContractHex, unpackContract } from './packed-contract.ts';
 import { loanColumns, writeVersions } from './history.ts';
+import type { BatchEnd, ReportingObserver } from '../metrics/observe.ts';
 
 /** The names of the batch schemas, to read a stored body as the API read it (case-insensitively). */
 const BATCH_NAMES = new Map<string, string>();
@@ -64,6 +65,20 @@ interface ProcessOptions {
   environment: Environment;
   /** Reports whose failure was isolated, and batches that could not be read. */
   logger?: Logger;
+  /** Batches ended and failures, for the operator's metrics (src/metrics/): told after the commit. */
+  metrics?: Pick<ReportingObserver, 'batchProcessed' | 'batchFailed'>;
+}
+
+/** How a batch ended, for the metrics: its status, its reports' outcomes and the codes of the rejected ones (each once a report). */
+interface Ended {
+  end: BatchEnd;
+  accepted: number;
+  rejected: number;
+  rejections: Map<string, number>;
+}
+
+function countCodes(into: Map<string, number>, errors: readonly { errorCode: string }[] | null | undefined, n = 1): void {
+  for (const code of new Set((errors ?? []).map((e) => e.errorCode))) into.set(code, (into.get(code) ?? 0) + n);
 }
 
 /** A batch's reports as the API read them (case-insensitive names, exact numbers), from its stored body. */
@@ -136,10 +151,10 @@ async function applyReports(tx: Queryable, batch: ClaimedBatch, reports: Report[
 }
 
 /** Processes a claimed batch whole, in the claiming transaction. */
-async function processWhole(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions): Promise<void> {
+async function processWhole(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions): Promise<Ended> {
   const reports = await readReports(tx, batch);
   const outcomes = await applyReports(tx, batch, reports, opts);
-  await writeOutcomes(tx, batch.id, outcomes, reports);
+  return writeOutcomes(tx, batch.id, outcomes, reports);
 }
 
 /**
@@ -187,28 +202,32 @@ async function applyBisecting(tx: Queryable, batch: ClaimedBatch, reports: Repor
  * rejected with A99, and the batch ends. A batch that cannot even be read ends FinishedFailed with the
  * reason. Either way the lender's queue moves on.
  */
-async function processIsolated(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions, cause: unknown): Promise<void> {
+async function processIsolated(tx: Queryable, batch: ClaimedBatch, opts: ProcessOptions, cause: unknown): Promise<Ended & { unreadable?: true }> {
   let reports: Report[];
   try {
     reports = await readReports(tx, batch);
   } catch (err) {
     const errors: ErrorResponse[] = err instanceof RegisterError ? err.errors : [{ errorCode: 'A99', errorDescription: 'The stored batch could not be read; it had no effect' }];
     opts.logger?.error({ batchId: batch.id, err }, 'batch could not be read; it ends FinishedFailed');
-    await endFailed(tx, batch.id, errors);
-    return;
+    return { ...(await endFailed(tx, batch.id, errors)), unreadable: true };
   }
   opts.logger?.error({ batchId: batch.id, err: cause }, 'batch processing failed; applying its reports one at a time');
   const outcomes: ReportOutcome[] = [];
   await applyBisecting(tx, batch, reports, opts, duplicateReferences(reports), outcomes);
-  await writeOutcomes(tx, batch.id, outcomes, reports);
+  return writeOutcomes(tx, batch.id, outcomes, reports);
 }
 
 /** Ends a batch none of whose reports was applied, with the reason for the whole batch (GetBatchStatus errorResponses). */
-async function endFailed(tx: Queryable, batchId: number, errors: ErrorResponse[]): Promise<void> {
-  await tx.query(
-    `UPDATE batches SET status = 'FinishedFailed', accepted_count = 0, rejected_count = report_count, errors = $2, processed_at = now() WHERE id = $1`,
+async function endFailed(tx: Queryable, batchId: number, errors: ErrorResponse[]): Promise<Ended> {
+  const { rows } = await tx.query<{ reportCount: number }>(
+    `UPDATE batches SET status = 'FinishedFailed', accepted_count = 0, rejected_count = report_count, errors = $2, processed_at = now() WHERE id = $1
+     RETURNING report_count AS "reportCount"`,
     [batchId, JSON.stringify(errors)],
   );
+  const rejected = rows[0]?.reportCount ?? 0;
+  const rejections = new Map<string, number>();
+  countCodes(rejections, errors, rejected);
+  return { end: 'FinishedFailed', accepted: 0, rejected, rejections };
 }
 
 /** 'taken': another process claimed or ended the batch meanwhile. */
@@ -225,45 +244,64 @@ export async function runNextBatch(
   opts: ProcessOptions & { id?: number; skip?: readonly number[]; isolate?: boolean },
 ): Promise<{ run: BatchRun; batchId?: number }> {
   let claimed: ClaimedBatch | undefined;
+  const started = performance.now();
+  /** How the batch ended in the transaction last run: told to the metrics only once that transaction has committed. */
+  let ended: (Ended & { unreadable?: true }) | undefined;
+  const tell = (run: BatchRun): BatchRun => {
+    const m = opts.metrics;
+    if (!m) return run;
+    if (typeof run === 'object') m.batchFailed(claimed?.operation, 'passing');
+    else if (claimed && ended && (run === 'processed' || run === 'isolated' || run === 'failed')) {
+      if (run !== 'processed') m.batchFailed(claimed.operation, run === 'failed' || ended.unreadable ? 'ended' : 'isolated');
+      m.batchProcessed(claimed.operation, ended.end, ended, {
+        processing: (performance.now() - started) / 1000,
+        sinceReceived: (Date.now() - new Date(claimed.receivedAt).getTime()) / 1000,
+      });
+    }
+    return run;
+  };
   try {
     const run = await db.transaction(async (tx): Promise<BatchRun> => {
+      ended = undefined;
       claimed = await claim(tx, opts);
       if (!claimed) return 'none';
-      if (opts.isolate) await processIsolated(tx, claimed, opts, new Error('isolation asked for'));
-      else await processWhole(tx, claimed, opts);
+      if (opts.isolate) ended = await processIsolated(tx, claimed, opts, new Error('isolation asked for'));
+      else ended = await processWhole(tx, claimed, opts);
       return opts.isolate ? 'isolated' : 'processed';
     });
-    return { run, ...(claimed ? { batchId: claimed.id } : {}) };
+    return { run: tell(run), ...(claimed ? { batchId: claimed.id } : {}) };
   } catch (err) {
-    if (!claimed) return { run: { retry: err } };
+    if (!claimed) return { run: tell({ retry: err }) };
     const batchId = claimed.id;
-    if (isTransientDatabaseError(err)) return { run: { retry: err }, batchId };
+    if (isTransientDatabaseError(err)) return { run: tell({ retry: err }), batchId };
     // Failed for good: a report at a time (unless that is what just failed), and if even that
     // fails for good, the batch ends FinishedFailed: the lender's queue must move on.
     let cause = err;
     if (!opts.isolate) {
       try {
         const run = await db.transaction(async (tx): Promise<BatchRun> => {
+          ended = undefined;
           if (!(await claim(tx, { id: batchId }))) return 'taken';
-          await processIsolated(tx, claimed!, opts, err);
+          ended = await processIsolated(tx, claimed!, opts, err);
           return 'isolated';
         });
-        return { run, batchId };
+        return { run: tell(run), batchId };
       } catch (err2) {
-        if (isTransientDatabaseError(err2)) return { run: { retry: err2 }, batchId };
+        if (isTransientDatabaseError(err2)) return { run: tell({ retry: err2 }), batchId };
         cause = err2;
       }
     }
     try {
       const run = await db.transaction(async (tx): Promise<BatchRun> => {
+        ended = undefined;
         if (!(await claim(tx, { id: batchId }))) return 'taken';
         opts.logger?.error({ batchId, err: cause }, 'batch could not be processed even a report at a time; it ends FinishedFailed');
-        await endFailed(tx, batchId, [{ errorCode: 'A99', errorDescription: 'The register could not process this batch (an internal error); none of its reports was applied. Quote the batch reference.' }]);
+        ended = await endFailed(tx, batchId, [{ errorCode: 'A99', errorDescription: 'The register could not process this batch (an internal error); none of its reports was applied. Quote the batch reference.' }]);
         return 'failed';
       });
-      return { run, batchId };
+      return { run: tell(run), batchId };
     } catch (err3) {
-      return { run: { retry: err3 }, batchId };
+      return { run: tell({ retry: err3 }), batchId };
     }
   }
 }
@@ -385,7 +423,7 @@ async function writeChanges(tx: Queryable, result: ReturnType<typeof applyBatch>
 }
 
 /** Every report's outcome, one INSERT for the whole batch (the report itself stays in the batch body), and the batch's end. */
-async function writeOutcomes(tx: Queryable, batchId: number, o: ReportOutcome[], reports: Report[]): Promise<void> {
+async function writeOutcomes(tx: Queryable, batchId: number, o: ReportOutcome[], reports: Report[]): Promise<Ended> {
   await tx.query(
     `INSERT INTO reports (batch_id, seq, status, errors, report_type, loan_id, event_date, report_reference, loan_number)
      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::date[], $8::text[], $9::text[])`,
@@ -403,11 +441,14 @@ async function writeOutcomes(tx: Queryable, batchId: number, o: ReportOutcome[],
   );
   const accepted = o.filter((x) => x.status === 'accepted').length;
   const rejected = o.length - accepted;
-  const status = rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
+  const status: BatchEnd = o.length === 0 || rejected === 0 ? 'FinishedSuccess' : accepted === 0 ? 'FinishedFailed' : 'FinishedPartialSuccess';
   await tx.query(
     `UPDATE batches SET status = $2, accepted_count = $3, rejected_count = $4, processed_at = now() WHERE id = $1`,
-    [batchId, o.length === 0 ? 'FinishedSuccess' : status, accepted, rejected],
+    [batchId, status, accepted, rejected],
   );
+  const rejections = new Map<string, number>();
+  for (const x of o) if (x.status === 'rejected') countCodes(rejections, x.errors);
+  return { end: status, accepted, rejected, rejections };
 }
 
 /** What the API needs of the background runner: to tell it that a batch was stored. */
@@ -416,7 +457,7 @@ export interface ReportingWorker {
 }
 
 /** Reporting batches as a kind of background work (jobs/runner.ts): an item is a batch. */
-export function reportingJob(db: Database, opts: { environment: Environment; logger: Logger }): JobKind {
+export function reportingJob(db: Database, opts: { environment: Environment; logger: Logger; metrics?: ProcessOptions['metrics'] }): JobKind {
   return {
     name: 'reporting',
     async runNext({ skip, careful }) {

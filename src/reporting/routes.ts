@@ -15,6 +15,7 @@ import {
 } from './schemas.ts';
 import { unpackContract } from './packed-contract.ts';
 import { batchStatus, receiveBatch, recordRefusal, resetTestData } from './store.ts';
+import type { ReportingObserver } from '../metrics/observe.ts';
 
 export interface ReportingOptions {
   db: Database;
@@ -22,6 +23,8 @@ export interface ReportingOptions {
   worker: ReportingWorker;
   maxReportsPerBatch?: number;
   maxBatchBytes?: number;
+  /** Batches received, for the operator's metrics (src/metrics/). */
+  metrics?: Pick<ReportingObserver, 'batchReceived'>;
 }
 
 const BATCH_REFERENCE = new RegExp(BATCH_REFERENCE_PATTERN);
@@ -72,8 +75,8 @@ export function reportingRoutes(opts: ReportingOptions) {
       const caller = request.caller;
       if (!caller || typeof reference !== 'string' || !BATCH_REFERENCE.test(reference) || !operation) return;
       const refusal = toRegisterError(error);
-      // A30: the reference belongs to an accepted batch; A99: nothing was decided; A50: the client has its 429 and Retry-After.
-      if (refusal.code === 'A30' || refusal.code === 'A99' || refusal.code === 'A50') return;
+      // A30: the reference belongs to an accepted batch; A99, A90: nothing was decided; A50: the client has its 429 and Retry-After.
+      if (refusal.code === 'A30' || refusal.code === 'A99' || refusal.code === 'A90' || refusal.code === 'A50') return;
       if (!mayReadBack(caller, operation, opts.environment) || repeatedReference(request)) return;
       try {
         await recordRefusal(opts.db, caller.organisation.id, operation, reference, refusal.errors);
@@ -117,6 +120,7 @@ export function reportingRoutes(opts: ReportingOptions) {
             reportCount: reports.length,
           });
           if (received.created) {
+            opts.metrics?.batchReceived(operation);
             opts.worker.wake();
           }
           void reply.code(202);

@@ -10,6 +10,7 @@ import { buildProgram } from '../../src/cli/main.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { createTestDatabaseUrl } from '../helpers/db.ts';
 import { uniqueBusinessId } from '../helpers/register.ts';
+import { seedEmbeddedDatabase } from '../helpers/serve-process.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
 let dataDir: string;
@@ -20,6 +21,8 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pcr-cli-'));
   pg = await createTestDatabaseUrl();
   dbArgs = pg ? ['--database-url', pg.url, '--ca-dir', join(dataDir, 'ca')] : ['--data-dir', dataDir];
+  // Only pcr serve creates a register; the embedded one starts from the suite's migrated template.
+  if (!pg) await seedEmbeddedDatabase(dataDir);
 });
 after(async () => {
   await pg?.drop();
@@ -140,6 +143,7 @@ test('a Production register refuses the demo and an existing register keeps its 
   const dir = mkdtempSync(join(tmpdir(), 'pcr-env-'));
   const pg2 = await createTestDatabaseUrl();
   const args = pg2 ? ['--database-url', pg2.url, '--ca-dir', join(dir, 'ca')] : ['--data-dir', dir];
+  if (!pg2) await seedEmbeddedDatabase(dir);
   try {
     const first = await pcr(['org', 'list', ...args]);
     assert.equal(first.code, 0, first.stderr);

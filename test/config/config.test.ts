@@ -305,6 +305,8 @@ const TABLE: Row[] = [
       [{}, (c) => c.databaseUrl, undefined],
       [env('PCR_DATABASE_URL', 'postgres://pcr:secret@db.example:5432/pcr'), (c) => c.databaseUrl, 'postgres://pcr:secret@db.example:5432/pcr'],
       [env('PCR_DATABASE_URL', 'postgresql://pcr@/pcr?host=/var/run/postgresql'), (c) => c.databaseUrl, 'postgresql://pcr@/pcr?host=/var/run/postgresql'],
+      // A primary and its standby (docs/high-availability.md): libpq's list of hosts.
+      [env('PCR_DATABASE_URL', 'postgres://pcr:pw@db1:5432,db2:5433/pcr?target_session_attrs=read-write'), (c) => c.databaseUrl, 'postgres://pcr:pw@db1:5432,db2:5433/pcr?target_session_attrs=read-write'],
     ],
     bad: [
       [env('PCR_DATABASE_URL', 'mysql://pcr:secret@db/pcr'), /^PCR_DATABASE_URL must be a PostgreSQL URL \(postgres:\/\/.*\), not "mysql:\/\/pcr:\*\*\*@db\/pcr"$/],
@@ -312,6 +314,9 @@ const TABLE: Row[] = [
       [{ input: { databaseUrl: 'postgres://pcr:pw@db:port/pcr' } }, /^--database-url .* not "postgres:\/\/pcr:\*\*\*@db:port\/pcr"$/],
       [env('PCR_DATABASE_URL', 'postgres://db /pcr'), /must be a PostgreSQL URL/],
       [env('PCR_DATABASE_URL', ''), /^PCR_DATABASE_URL is empty/],
+      // Without target_session_attrs a list could connect to the standby while the primary is down.
+      [env('PCR_DATABASE_URL', 'postgres://pcr:pw@db1:5432,db2:5433/pcr'), /^PCR_DATABASE_URL must be a PostgreSQL URL .*: .*target_session_attrs.*, not "postgres:\/\/pcr:\*\*\*@db1:5432,db2:5433\/pcr"$/],
+      [env('PCR_DATABASE_URL', 'postgres://pcr@db1:5432,db1:5432/pcr?target_session_attrs=read-write'), /must be a PostgreSQL URL .*: /],
     ],
   },
   {

@@ -11,6 +11,7 @@ import { receiveBatch } from '../../src/reporting/store.ts';
 import { counting, createTestDatabaseUrl } from '../helpers/db.ts';
 import { startTestRegister, uniqueBusinessId, type TestRegister } from '../helpers/register.ts';
 import { batchRequest, lumpSumLoan, waitForBatch } from '../helpers/reports.ts';
+import { seedEmbeddedDatabase } from '../helpers/serve-process.ts';
 
 let reg: TestRegister;
 before(async () => {
@@ -105,6 +106,8 @@ test('a batch answered 202 survives a crash (SIGKILL) of the register, and no re
   const dir = mkdtempSync(join(tmpdir(), 'pcr-crash-'));
   const pg = await createTestDatabaseUrl();
   const db = pg ? ['--database-url', pg.url, '--ca-dir', join(dir, 'ca')] : ['--data-dir', dir];
+  // Only pcr serve creates a register; the embedded one starts from the suite's migrated template.
+  if (!pg) await seedEmbeddedDatabase(dir);
   try {
     const id = uniqueBusinessId();
     await run(['org', 'add', ...db, '--business-id', id, '--name', 'Crash Bank', '--roles', 'lender']);
