@@ -58,6 +58,8 @@ export interface RegisterConfig {
   maxReportsPerBatch: number;
   /** Connections to PostgreSQL per register process. */
   databasePoolSize: number;
+  /** PostgreSQL's shared buffers of the embedded database, in MB (docs/memory.md; less on a small machine). */
+  embeddedSharedBuffersMb: number;
   /** Requests a second per organisation (0: no limit) and the burst allowed after a quiet spell (A50). */
   rateLimit: { perSecond: number; burst: number };
   /** Delivering the notifications of extracts (src/notifications/, docs/notifications.md). */
@@ -160,6 +162,8 @@ export const NUMERIC_OPTIONS = {
   PCR_KEEP_ALIVE_TIMEOUT_MS: { whole: true, min: 1, max: 600_000, default: 5_000 },
   PCR_MAX_REPORTS_PER_BATCH: { whole: true, min: 1, max: 1_000_000, default: 100_000 },
   PCR_DATABASE_POOL_SIZE: { whole: true, min: 1, max: 1_000, default: 20 },
+  // As db/pglite.ts EMBEDDED_SHARED_BUFFERS_MB (a test holds them equal).
+  PCR_EMBEDDED_SHARED_BUFFERS_MB: { whole: true, min: 8, max: 1024, default: 32 },
   PCR_RATE_LIMIT: { whole: false, min: 0, max: 1_000_000, default: 200 },
   PCR_RATE_BURST: { whole: false, min: 1, max: 10_000_000, default: undefined },
   PCR_SESSION_IDLE_MINUTES: { whole: true, min: 1, max: 24 * 60, default: 15 },
@@ -280,7 +284,7 @@ export const SETTINGS = [
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
   'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
   'PCR_METRICS_HOST', 'PCR_METRICS_PORT', 'PCR_READ_DATABASE_URL',
-  'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS',
+  'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_|CHROMIUM$)/;
@@ -514,6 +518,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     logLevel,
     maxReportsPerBatch: numeric('PCR_MAX_REPORTS_PER_BATCH', env),
     databasePoolSize: numeric('PCR_DATABASE_POOL_SIZE', env),
+    embeddedSharedBuffersMb: numeric('PCR_EMBEDDED_SHARED_BUFFERS_MB', env),
     rateLimit: { perSecond, burst },
     notify: notifyConfig(env, dataDir),
     retention: {

@@ -151,7 +151,7 @@ export async function openDatabase(config: RegisterConfig): Promise<{ db: Databa
   try {
     // What was there before is reported; what PGlite writes itself (its files are made 0666) is fixed quietly.
     const warnings = tightenedWarning(config.dataDir, makePrivate(config.dataDir));
-    const db = await openPglite({ dataDir: paths.pgdata });
+    const db = await openPglite({ dataDir: paths.pgdata, sharedBuffersMb: config.embeddedSharedBuffersMb });
     return { db, release, warnings };
   } catch (err) {
     release();

@@ -162,14 +162,42 @@ class TransactionAborted extends Error {
 export type PgliteDatabase = Database & { pglite: PGlite };
 
 /**
+ * PostgreSQL's shared buffers inside PGlite, in MB (docs/memory.md). PGlite keeps them in its
+ * WebAssembly heap and zeroes them at start, so all of them are resident from the first
+ * second; and that heap only grows (WebAssembly memory is never given back). initdb's 128 MB
+ * was a quarter of the register's memory at idle; the embedded register's data files are
+ * cached by the operating system as well, which shares the memory with whatever needs it.
+ */
+export const EMBEDDED_SHARED_BUFFERS_MB = { min: 8, max: 1024, default: 32 } as const;
+
+/**
+ * Server settings of every embedded database, given on PostgreSQL's command line so that they
+ * apply to data directories made before them too (the command line wins over postgresql.conf).
+ * maintenance_work_mem (64 MB by default) is taken once by an index build or VACUUM and kept by
+ * the heap for good afterwards; 16 MB is ample for the embedded register's sizes.
+ */
+export function embeddedSettings(sharedBuffersMb: number = EMBEDDED_SHARED_BUFFERS_MB.default): Record<string, string> {
+  const { min, max } = EMBEDDED_SHARED_BUFFERS_MB;
+  if (!Number.isInteger(sharedBuffersMb) || sharedBuffersMb < min || sharedBuffersMb > max) {
+    throw new RangeError(`shared buffers must be a whole number of MB from ${min} to ${max}`);
+  }
+  return { shared_buffers: `${sharedBuffersMb}MB`, maintenance_work_mem: '16MB' };
+}
+
+/**
  * The embedded back end. `dataDir` persists the database in a folder; without it the
  * database lives in memory. `loadDataDir` starts from a dump (the tests' migrated template).
+ * `sharedBuffersMb` sizes PostgreSQL's cache (EMBEDDED_SHARED_BUFFERS_MB; less on a small machine).
  */
-export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<PgliteDatabase> {
+export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | File; sharedBuffersMb?: number } = {}): Promise<PgliteDatabase> {
+  const settings = Object.entries(embeddedSettings(opts.sharedBuffersMb)).map(([name, value]) => `${name}=${value}`);
   const pglite = new PGlite({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     parsers: typeParsers,
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    startParams: [...PGlite.defaultStartParams, ...settings.flatMap((s) => ['-c', s])],
+    // A new data directory's postgresql.conf says the same (initdb would write its own 128 MB).
+    initDbStartParams: settings.flatMap((s) => ['--set', s]),
   });
   await pglite.waitReady;
   const connection = new Connection(pglite);

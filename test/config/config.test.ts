@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { EMBEDDED_SHARED_BUFFERS_MB } from '../../src/db/pglite.ts';
 import { ConfigError, resolveConfig, unknownSettings, type ConfigInput, type RegisterConfig } from '../../src/config.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
@@ -75,6 +76,19 @@ const TABLE: Row[] = [
   ms('PCR_KEEP_ALIVE_TIMEOUT_MS', 'keepAliveTimeoutMs', 1, 600_000),
   count('PCR_MAX_REPORTS_PER_BATCH', 'maxReportsPerBatch', 100_000, 1_000_000),
   count('PCR_DATABASE_POOL_SIZE', 'databasePoolSize', 20, 1_000),
+  {
+    option: 'PCR_EMBEDDED_SHARED_BUFFERS_MB',
+    good: [
+      [{}, (c) => c.embeddedSharedBuffersMb, EMBEDDED_SHARED_BUFFERS_MB.default],
+      [env('PCR_EMBEDDED_SHARED_BUFFERS_MB', '8'), (c) => c.embeddedSharedBuffersMb, 8],
+      [env('PCR_EMBEDDED_SHARED_BUFFERS_MB', '1024'), (c) => c.embeddedSharedBuffersMb, 1024],
+    ],
+    bad: [
+      [env('PCR_EMBEDDED_SHARED_BUFFERS_MB', '4'), /^PCR_EMBEDDED_SHARED_BUFFERS_MB must be a whole number from 8 to 1024, not "4"$/],
+      [env('PCR_EMBEDDED_SHARED_BUFFERS_MB', '32MB'), /whole number/],
+      [env('PCR_EMBEDDED_SHARED_BUFFERS_MB', ''), /is empty/],
+    ],
+  },
   {
     option: 'PCR_RATE_LIMIT',
     good: [
@@ -444,12 +458,12 @@ test('the table covers every option the register reads', () => {
   for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
     'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
-    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS']) {
+    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
-    'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
+    'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'embeddedSharedBuffersMb', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
     'metricsHost', 'metricsPort', 'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'retention', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
@@ -480,4 +494,10 @@ test('a PCR_* variable the register does not read is named in a warning, with th
   ]);
   // Every setting the table covers is known.
   assert.deepEqual(unknownSettings(Object.fromEntries(TABLE.flatMap((r) => r.option.split(/[ ,/]+/).filter((n) => n.startsWith('PCR_'))).map((n) => [n, '1']))), []);
+});
+
+test('the embedded shared buffers setting has the range and default of the embedded database itself', async () => {
+  const { NUMERIC_OPTIONS } = await import('../../src/config.ts');
+  const rule = NUMERIC_OPTIONS.PCR_EMBEDDED_SHARED_BUFFERS_MB;
+  assert.deepEqual({ min: rule.min, max: rule.max, default: rule.default }, { ...EMBEDDED_SHARED_BUFFERS_MB });
 });
