@@ -1,7 +1,9 @@
 /** The operator's access commands (access.md "The operator's tools"): organisations, permissions, certificates, the CA. */
 import { ORDER_TYPES, scopeToGrant } from '../access/authority-scope.ts';
 import { Command, Option } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Environment, Usage } from '../access/pki.ts';
 import {
   addOrganisation, describeRef, findOrganisation, findPermission, grantPermission, listOrganisations, organisationRef, PERMISSIONS,
@@ -13,7 +15,7 @@ import {
   resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions,
 } from './context.ts';
 import { emit, UsageError } from './io.ts';
-import { renewOverHttps, retrieveOverHttps, writeCertFiles } from './client-certs.ts';
+import { certFiles, renewOverHttps, retrieveOverHttps, writeCertFiles } from './client-certs.ts';
 import type { Register } from '../register.ts';
 
 interface OrgOptions {
@@ -54,6 +56,116 @@ function environmentOf(v: string | undefined, register: Register): Environment {
   if (v === undefined) return register.environment;
   if (v !== 'Test' && v !== 'Production') throw new UsageError(`--environment must be Test or Production, not "${v}"`);
   return v;
+}
+
+/** One organisation of an import file. */
+interface ImportEntry {
+  ref: OrganisationRef;
+  name: string;
+  roles: Role[];
+  permissions: { permission: Permission; purposes: string[] }[];
+}
+
+/** Reads an import file: every entry checked before anything is changed (a bad line refuses the whole file). */
+export function parseOrganisationsFile(text: string): ImportEntry[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError('The organisations file is not JSON');
+  }
+  if (!Array.isArray(data)) throw new UsageError('The organisations file must hold a JSON array of organisations');
+  const seen = new Set<string>();
+  return data.map((raw, i) => {
+    const e = (raw ?? {}) as { businessId?: unknown; name?: unknown; roles?: unknown; permissions?: unknown };
+    const at = `organisation ${i + 1}`;
+    if (typeof e.businessId !== 'string') throw new UsageError(`${at}: businessId is missing`);
+    const ref = organisationRef('BusinessId', e.businessId);
+    if (seen.has(ref.idCode)) throw new UsageError(`${at}: ${ref.idCode} is named twice`);
+    seen.add(ref.idCode);
+    if (typeof e.name !== 'string' || !e.name.trim()) throw new UsageError(`${at} (${ref.idCode}): name is missing`);
+    if (!Array.isArray(e.roles) || e.roles.length === 0 || !e.roles.every((r) => (ROLES as readonly unknown[]).includes(r))) {
+      throw new UsageError(`${at} (${ref.idCode}): roles must be a list of ${ROLES.join(', ')}`);
+    }
+    const permissions = (Array.isArray(e.permissions) ? e.permissions : []).map((p: { permission?: unknown; purposes?: unknown }) => {
+      if (!(PERMISSIONS as readonly unknown[]).includes(p?.permission)) throw new UsageError(`${at} (${ref.idCode}): unknown permission ${JSON.stringify(p?.permission)}`);
+      const purposes = Array.isArray(p.purposes) ? p.purposes.map(String) : [];
+      return { permission: p.permission as Permission, purposes };
+    });
+    return { ref, name: e.name.trim(), roles: [...new Set(e.roles as Role[])], permissions };
+  });
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+
+interface ImportOutcome {
+  businessId: string;
+  name: string;
+  organisation: 'added' | 'unchanged';
+  granted: string[];
+  certificate: { serial: string; notAfter: string; state: 'issued' | 'kept' } | null;
+  key?: { keyPem: string; certPem: string; caPem: string };
+}
+
+/**
+ * Admits the organisations in one transaction. An organisation already in the register with the
+ * same name and roles is left alone; with other data the import is refused (the operator decides
+ * which is right, with org add/permission grant). A permission already granted with the same
+ * purposes is left alone, with other purposes refused likewise. A lender gets a reporting
+ * certificate unless `<certsOut>/<businessId>/cert.pem` holds one of its own that is still valid.
+ */
+async function importOrganisations(tx: Queryable, r: Register, entries: ImportEntry[], certsOut: string): Promise<ImportOutcome[]> {
+  const out: ImportOutcome[] = [];
+  for (const e of entries) {
+    const id = describeRef(e.ref);
+    const existing = await findOrganisation(tx, e.ref);
+    if (existing && (existing.name !== e.name || !sameSet(existing.roles, e.roles))) {
+      throw new UsageError(
+        `${id} is in the register already with other data (name "${existing.name}", roles ${existing.roles.join(', ')}; the file says "${e.name}", ${e.roles.join(', ')}); nothing was imported`,
+      );
+    }
+    const org = existing ?? (await addOrganisation(tx, { ref: e.ref, name: e.name, roles: e.roles }));
+    const granted: string[] = [];
+    for (const p of e.permissions) {
+      const have = await findPermission(tx, org.id, p.permission);
+      if (have) {
+        if (!sameSet(have.purposes, p.purposes)) {
+          throw new UsageError(`${id} has the ${p.permission} permission already with purposes ${have.purposes.join(',') || '-'} (the file says ${p.purposes.join(',') || '-'}); nothing was imported`);
+        }
+        continue;
+      }
+      await grantPermission(tx, e.ref, p.permission, p.purposes.length ? { purposes: p.purposes } : {});
+      granted.push(p.permission);
+    }
+    let certificate: ImportOutcome['certificate'] = null;
+    let key: ImportOutcome['key'];
+    if (e.roles.includes('lender')) {
+      const kept = await validCertificateInFolder(tx, join(certsOut, id), e.ref);
+      if (kept) certificate = { ...kept, state: 'kept' };
+      else {
+        const issued = await issueCertificate(tx, r.ca, e.ref, 'reporting', r.environment);
+        certificate = { serial: issued.serial, notAfter: issued.notAfter, state: 'issued' };
+        key = { keyPem: issued.keyPem, certPem: issued.certPem, caPem: issued.caPem };
+      }
+    }
+    out.push({ businessId: id, name: e.name, organisation: existing ? 'unchanged' : 'added', granted, certificate, ...(key ? { key } : {}) });
+  }
+  return out;
+}
+
+/** The reporting certificate in a folder, when it is the organisation's own, not revoked and not expired (a second import keeps it). */
+async function validCertificateInFolder(tx: Queryable, dir: string, ref: OrganisationRef): Promise<{ serial: string; notAfter: string } | undefined> {
+  const files = certFiles(dir);
+  if (!existsSync(files.cert) || !existsSync(files.key)) return undefined;
+  let serial: string;
+  try {
+    serial = normalSerial(new X509Certificate(readFileSync(files.cert)).serialNumber);
+  } catch {
+    return undefined;
+  }
+  const listed = (await listCertificates(tx, { ref })).find((c) => normalSerial(c.serial) === serial);
+  if (!listed || listed.revoked || listed.usage !== 'reporting' || Date.parse(listed.notAfter) <= Date.now()) return undefined;
+  return { serial: listed.serial, notAfter: listed.notAfter };
 }
 
 export function accessCommands(ctx: CliContext): Command[] {
@@ -101,6 +213,27 @@ export function accessCommands(ctx: CliContext): Command[] {
       emit(io, o.json, { businessId: describeRef(changed), state: changed.state }, `Organisation ${describeRef(changed)} is now ${changed.state}`);
     });
   }
+
+  withActorOption(withDbOptions(org.command('import').description('admit the organisations of a file (pcr generate writes organisations.json) with their permissions, and issue each lender a reporting certificate')))
+    .requiredOption('--file <file>', 'JSON array of {businessId, name, roles, permissions: [{permission, purposes?}]}')
+    .requiredOption('--certs-out <dir>', 'folder for the certificates: <dir>/<businessId>/key.pem, cert.pem, ca.pem')
+    .action(async (o: DbOptions & ActorOptions & { file: string; certsOut: string; json?: boolean }) => {
+      const file = resolvePath(ctx, o.file);
+      const entries = parseOrganisationsFile(readFileSync(file, 'utf8'));
+      const certsOut = resolvePath(ctx, o.certsOut);
+      const done = await withAuditedChange(ctx, o, 'org import', async (tx, r) => {
+        const outcome = await importOrganisations(tx, r, entries, certsOut);
+        const summary = outcome.map(({ key: _key, ...rest }) => rest);
+        return { result: outcome, target: file, before: null, after: summary, details: { certsOut } };
+      }, { accessChange: true });
+      // Keys are written once the admission has committed: a failed import leaves no files behind.
+      for (const d of done) if (d.key) writeCertFiles(join(certsOut, d.businessId), d.key.keyPem, d.key.certPem, d.key.caPem);
+      const shown = done.map(({ key: _key, ...rest }) => ({ ...rest, certDir: rest.certificate ? join(certsOut, rest.businessId) : null }));
+      emit(io, o.json, { file, certsOut, organisations: shown }, [
+        `Imported ${done.length} organisations from ${file}: ${done.filter((d) => d.organisation === 'added').length} added, ${done.filter((d) => d.organisation === 'unchanged').length} already there.`,
+        ...shown.map((d) => `  ${d.businessId.padEnd(10)} ${d.organisation.padEnd(9)} permissions granted: ${d.granted.join(', ') || '-'}${d.certificate ? `; reporting certificate ${d.certificate.serial} ${d.certificate.state} in ${d.certDir}` : ''}  ${d.name}`),
+      ]);
+    });
 
   // ---- data permissions
   const permission = new Command('permission').description('data permissions');

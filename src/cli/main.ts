@@ -19,6 +19,7 @@ import { serverCertCommands } from './server-commands.ts';
 import { notificationCommands } from './notification-commands.ts';
 import { retentionCommands } from './retention-commands.ts';
 import { backupCommands } from './backup-commands.ts';
+import { statsCommands } from './stats-commands.ts';
 import type { CommandRunner } from '../operator/channel.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -30,7 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  const commands = [serveCommand(ctx, operatorChannelRunner), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...banCommands(ctx), ...orderCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx), ...notificationCommands(ctx), ...backupCommands(ctx), ...retentionCommands(ctx)];
+  const commands = [serveCommand(ctx, operatorChannelRunner), ...accessCommands(ctx), ...reportingCommands(ctx), ...extractCommands(ctx), ...banCommands(ctx), ...orderCommands(ctx), ...auditCommands(ctx), ...serverCertCommands(ctx), ...notificationCommands(ctx), ...backupCommands(ctx), ...retentionCommands(ctx), ...statsCommands(ctx)];
   for (const c of commands) program.addCommand(c);
   // Every subcommand reports through ctx.io and never exits the process itself.
   const configure = (c: Command) => {

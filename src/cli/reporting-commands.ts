@@ -4,11 +4,18 @@ import { readFileSync } from 'node:fs';
 import { progressLine, upload, UploadError, type UploadProgress } from '../reporting/upload.ts';
 import { BATCH_OPERATIONS, type BatchOperation } from '../reporting/schemas.ts';
 import { certFiles } from './client-certs.ts';
-import { operatorFor, resolvePath, withActorOption, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions } from './context.ts';
+import { operatorFor, resolvePath, withActorOption, withAuditedChange, withDbOptions, withRegister, type ActorOptions, type CliContext, type DbOptions } from './context.ts';
 import { BulkAuditEntry } from '../audit/audit.ts';
-import { packPlainContracts } from '../reporting/store.ts';
+import { listLenderLoans, listPersonLoans, packPlainContracts, type LoanListing } from '../reporting/store.ts';
+import { organisationRef, requireOrganisation } from '../access/organisations.ts';
+import { personCode } from '../extract/persons.ts';
 import { emit, UsageError } from './io.ts';
 import { progressPrinter } from './progress.ts';
+
+/** One loan of a listing: lender, number, type, status, contract date, balance, parties. */
+function loanLine(l: LoanListing): string {
+  return `  ${l.lenderBusinessId}  ${l.loanNumber.padEnd(16)} ${l.loanType.padEnd(19)} ${l.status.padEnd(9)} ${l.contractDate}  ${l.balance === null ? '-' : `${l.balance.toFixed(2)} ${l.currencyCode}`}  ${l.parties} part${l.parties === 1 ? 'y' : 'ies'}`;
+}
 
 export function reportingCommands(ctx: CliContext): Command[] {
   const cmd = new Command('upload')
@@ -72,6 +79,37 @@ export function reportingCommands(ctx: CliContext): Command[] {
       });
       bar.done();
       emit(ctx.io, o.json, result, `Packed ${result.packed} contracts.`);
+    });
+  withActorOption(withDbOptions(loans.command('list').description("what the register holds: a lender's loans, or the loans where a person is a party (not an extract: nothing is billed or notified; a person's listing is recorded in the audit trail)")))
+    .option('--lender <businessId>', "the lender's Business ID")
+    .option('--limit <n>', 'at most this many loans of a lender', '100')
+    .option('--id-code <code>', "a person's identity code: the loans where they are a borrower or guarantor")
+    .option('--show-identity-codes', "show the identity codes of the loans' other parties (hidden by default)")
+    .action(async (o: DbOptions & ActorOptions & { lender?: string; limit: string; idCode?: string; showIdentityCodes?: boolean; json?: boolean }) => {
+      if ((o.lender === undefined) === (o.idCode === undefined)) throw new UsageError('give exactly one of --lender and --id-code');
+      if (o.lender !== undefined) {
+        const limit = Number(o.limit);
+        if (!/^\d+$/.test(o.limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be a whole number from 1 to 100000');
+        const ref = organisationRef('BusinessId', o.lender);
+        const { loans: rows, total } = await withRegister(ctx, o, async (r) => listLenderLoans(r.db, (await requireOrganisation(r.db, ref)).id, limit));
+        emit(ctx.io, o.json, { lenderBusinessId: ref.idCode, total, loans: rows }, [
+          `${total} loans of ${ref.idCode}${total > rows.length ? ` (the first ${rows.length} by loan number)` : ''}:`,
+          ...rows.map(loanLine),
+        ]);
+        return;
+      }
+      const reveal = o.showIdentityCodes === true;
+      // Reading a person's data is recorded with who did it, in the same transaction as the read (no entry, no listing).
+      const rows = await withAuditedChange(ctx, o, 'loans list', async (tx, r) => {
+        const person = personCode(o.idCode!, r.environment);
+        const result = await listPersonLoans(tx, person);
+        return { result, target: person, before: null, after: { loans: result.length }, details: { showIdentityCodes: reveal } };
+      });
+      const shown = rows.map((l) => ({ ...l, otherParties: (l.otherParties ?? []).map((p) => (reveal ? p : { role: p.role })) }));
+      emit(ctx.io, o.json, { loans: shown }, [
+        rows.length === 0 ? 'The person is a party to no loan in the register.' : `The person is a party to ${rows.length} loans:`,
+        ...shown.map((l) => `${loanLine(l)}  as ${l.role}${l.otherParties.length ? `; others: ${l.otherParties.map((p) => (p.person ? `${p.person} (${p.role})` : p.role)).join(', ')}` : ''}`),
+      ]);
     });
   return [cmd, loans];
 }

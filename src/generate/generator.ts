@@ -183,6 +183,20 @@ const OTHER_KINDS: readonly (readonly [Kind, Weights<number>])[] = [
   ['guarantee', [[0, 0.989], [1, 0.011]]],
 ];
 
+/**
+ * An organisation the generated files need, as `pcr org import` admits it: every lender the
+ * loans name (Kela for the guarantee receivables, which is also the income source), with the
+ * permissions it needs to report them and to ask for extracts of them.
+ */
+export interface GeneratedOrganisation {
+  businessId: string;
+  name: string;
+  roles: string[];
+  permissions: { permission: string; purposes?: string[] }[];
+}
+
+const LENDER_PERMISSIONS = [{ permission: 'reporting' }, { permission: 'extract', purposes: ['consumer', 'business'] }];
+
 export async function generate(opts: { persons: number; seed: number; lenders: number; outDir: string; today: string; splitByLender?: boolean }): Promise<GenerateResult> {
   if (opts.persons > MAX_PERSONS) throw new Error(`At most ${MAX_PERSONS} persons`);
   mkdirSync(opts.outDir, { recursive: true });
@@ -193,9 +207,9 @@ export async function generate(opts: { persons: number; seed: number; lenders: n
     return items.at(-1)![0];
   };
   const lenders = syntheticLenders(opts.lenders);
-  const organisations = [
-    ...lenders.map((l) => ({ ...l, roles: ['lender'] })),
-    { businessId: KELA_BUSINESS_ID, name: 'Kansaneläkelaitos (Kela)', roles: ['lender', 'income-source'] },
+  const organisations: GeneratedOrganisation[] = [
+    ...lenders.map((l) => ({ ...l, roles: ['lender'], permissions: LENDER_PERMISSIONS })),
+    { businessId: KELA_BUSINESS_ID, name: 'Kansaneläkelaitos (Kela)', roles: ['lender', 'income-source'], permissions: [...LENDER_PERMISSIONS, { permission: 'income-feed' }] },
   ];
   writeFileSync(join(opts.outDir, 'organisations.json'), `${JSON.stringify(organisations, null, 2)}\n`);
   const split = opts.splitByLender === true;

@@ -35,7 +35,7 @@ export const REQUEST_TIMEOUT_MS = 5_000;
  * which never need the register's database) is refused.
  */
 export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
-  org: ['add', 'list', 'suspend', 'activate'],
+  org: ['add', 'import', 'list', 'suspend', 'activate'],
   permission: ['grant', 'revoke'],
   cert: ['order', 'issue', 'revoke', 'list'],
   ca: ['export'],
@@ -44,7 +44,8 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, readonly string[] | null
   order: ['list', 'cancel'],
   person: ['deceased', 'notifications'],
   billing: null, // no subcommand
-  loans: ['pack'],
+  loans: ['pack', 'list'],
+  stats: null,
   audit: null,
   'server-cert': ['show', 'renew'],
   retention: ['status'],

@@ -154,3 +154,72 @@ export async function packPlainContracts(
     if (done) return { packed };
   }
 }
+
+/** A loan as the operator's listing shows it (`pcr loans list`): not an extract, no amounts beyond the balance. */
+export interface LoanListing {
+  lenderBusinessId: string;
+  lenderName: string;
+  loanNumber: string;
+  loanType: string;
+  status: string;
+  contractDate: string;
+  currencyCode: string;
+  /** The latest payment's balance, else the contract's; null for leasing (no balance). */
+  balance: number | null;
+  parties: number;
+  /** With a person's listing: the person's role on the loan. */
+  role?: string;
+  /** With a person's listing: the loan's other parties (identity codes, role); the CLI hides the codes unless asked. */
+  otherParties?: { person?: string; role: string }[];
+}
+
+interface ListingRow {
+  lenderBusinessId: string; lenderName: string; loanNumber: string; loanType: string; status: string; contractDate: string | Date;
+  currencyCode: string; contract: Uint8Array; lastBalance: number | string | null; parties: number | string; role?: string; otherParties?: { person: string; role: string }[] | null;
+}
+
+function listing(r: ListingRow): LoanListing {
+  let balance: number | null = r.lastBalance === null ? null : Number(r.lastBalance);
+  if (balance === null) {
+    const c = unpackContract(r.contract);
+    const b = c.lumpSumLoan?.balance ?? c.runningAccountLoan?.balance;
+    balance = b === undefined ? null : Number(b);
+  }
+  const date = r.contractDate instanceof Date ? r.contractDate.toISOString().slice(0, 10) : String(r.contractDate).slice(0, 10);
+  return {
+    lenderBusinessId: r.lenderBusinessId, lenderName: r.lenderName, loanNumber: r.loanNumber, loanType: r.loanType, status: r.status, contractDate: date,
+    currencyCode: r.currencyCode, balance, parties: Number(r.parties),
+    ...(r.role !== undefined ? { role: r.role, otherParties: r.otherParties ?? [] } : {}),
+  };
+}
+
+const LISTING_COLUMNS = `o.id_code AS "lenderBusinessId", o.name AS "lenderName", l.loan_number AS "loanNumber", l.loan_type AS "loanType", l.status,
+  to_char(l.contract_date, 'YYYY-MM-DD') AS "contractDate", l.currency_code AS "currencyCode", l.contract,
+  (SELECT p.data->>'balance' FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1) AS "lastBalance",
+  (SELECT count(*) FROM loan_parties lp WHERE lp.loan_id = l.id) AS parties`;
+
+/**
+ * A lender's loans by loan number, at most `limit` (through the loans' unique
+ * (lender_id, loan_number) index: a lender with millions of loans is read one page at a time).
+ */
+export async function listLenderLoans(db: Queryable, lenderId: number, limit: number): Promise<{ loans: LoanListing[]; total: number }> {
+  const { rows } = await db.query<ListingRow>(
+    `SELECT ${LISTING_COLUMNS} FROM loans l JOIN organisations o ON o.id = l.lender_id WHERE l.lender_id = $1 ORDER BY l.loan_number LIMIT $2`,
+    [lenderId, limit],
+  );
+  const total = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM loans WHERE lender_id = $1', [lenderId]);
+  return { loans: rows.map(listing), total: Number(total.rows[0]!.n) };
+}
+
+/** The loans where a person is a party (through loan_parties' primary key, which leads with the person), with the person's role. */
+export async function listPersonLoans(db: Queryable, person: string): Promise<LoanListing[]> {
+  const { rows } = await db.query<ListingRow>(
+    `SELECT ${LISTING_COLUMNS}, me.role,
+       (SELECT json_agg(json_build_object('person', x.person, 'role', x.role) ORDER BY x.role, x.person) FROM loan_parties x
+         WHERE x.loan_id = l.id AND NOT (x.person = me.person AND x.role = me.role)) AS "otherParties"
+     FROM loan_parties me JOIN loans l ON l.id = me.loan_id JOIN organisations o ON o.id = l.lender_id
+     WHERE me.person = $1 ORDER BY l.contract_date DESC, o.id_code, l.loan_number`,
+    [person],
+  );
+  return rows.map(listing);
+}
