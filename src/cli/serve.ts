@@ -4,11 +4,10 @@ import { readFileSync, watch } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import { caFiles, certificateFingerprint, describeServerCertificate, expiryWarning, keyMatchesCertificate, type ServerIdentity } from '../access/pki.ts';
 import { ConfigError } from '../config.ts';
-import { createDemo, demoInstructions, isEmptyRegister } from '../demo/demo.ts';
-import { secureContextOptions } from '../http/app.ts';
+import { secureContextOptions } from '../http/tls.ts';
 import { serveOperatorChannel } from '../operator/channel.ts';
 import { embeddedPaths, openRegister, type Register } from '../register.ts';
-import { startServer, type RunningServer } from '../server.ts';
+import type { RunningServer } from '../server.ts';
 import { configFrom, operatorFor, withDbOptions, type CliContext, type DbOptions } from './context.ts';
 import { UsageError } from './io.ts';
 import type { CommandRunner } from '../operator/channel.ts';
@@ -48,6 +47,8 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
     .option('--tls-key <file>', 'its private key')
     .option('--demo', 'on an empty register, create demo organisations with certificates under <data-dir>/demo')
     .action(async (o: ServeOptions) => {
+      // The server and the demo are loaded by this command only: every other command starts without them (fastify, oidc-provider, ajv …).
+      const [{ startServer }, { createDemo, demoInstructions, isEmptyRegister }] = await Promise.all([import('../server.ts'), import('../demo/demo.ts')]);
       if (ctx.running) throw new UsageError('The register is already running');
       const config = configFrom(ctx, o);
       const register = await openRegister(config, { serving: true });

@@ -22,6 +22,7 @@ import type { OrganisationId } from './schemas.ts';
 import { isValidDate, isValidDateTime } from '../common/dates.ts';
 import type { HttpObserver } from '../metrics/observe.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
+import { secureContextOptions } from './tls.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,9 +57,6 @@ export interface AppOptions {
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 /** The TLS identity of the server and the CA its clients' certificates are checked against: at start, and when the server certificate is renewed. */
-export function secureContextOptions(tls: { certPem: string; keyPem: string; clientCaPem: string }) {
-  return { cert: tls.certPem, key: tls.keyPem, ca: [tls.clientCaPem], minVersion: 'TLSv1.2' as const };
-}
 
 export function errorBody(correlationId: string, errors: ErrorResponse[], extras: Record<string, unknown> = {}) {
   return { statusMessage: 'The request was rejected', correlationId, errorResponses: errors, ...extras };
