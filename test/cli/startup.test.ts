@@ -63,7 +63,7 @@ function pcr(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 const BUILT = 'pcr: running dist/ (built)';
 const SOURCES = 'pcr: running src/ through tsx';
 
-test('without a build pcr runs the sources; the build carries the migrations the code reads', async () => {
+test('without a build pcr runs the sources; the build carries the migrations the code reads', { timeout: 600_000 }, async () => {
   assert.equal((await pcr(['--version'])).ran, SOURCES);
   build();
   const built = join(copy, 'dist/src/db/migrations');
@@ -77,7 +77,7 @@ test('without a build pcr runs the sources; the build carries the migrations the
   assert.ok(existsSync(join(copy, 'dist/client/src/index.js')), 'the client library src/reporting/upload.ts imports');
 });
 
-test('the built pcr and the sources through tsx answer the same', async () => {
+test('the built pcr and the sources through tsx answer the same', { timeout: 600_000 }, async () => {
   if (!existsSync(join(copy, 'dist/build.json'))) build();
   const pkg = JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8')) as { version: string };
   const commands = [
@@ -100,7 +100,7 @@ test('the built pcr and the sources through tsx answer the same', async () => {
   assert.equal((await pcr(['--version'])).stdout, `${pkg.version}\n`);
 });
 
-test('a source edited, added or removed after the build is not served from the build', async () => {
+test('a source edited, added or removed after the build is not served from the build', { timeout: 600_000 }, async () => {
   build();
   const main = join(copy, 'src/cli/main.ts');
   const original = readFileSync(main, 'utf8');
