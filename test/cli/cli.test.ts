@@ -40,7 +40,7 @@ function pcr(args: string[], opts: { env?: Record<string, string> } = {}): Promi
   });
 }
 
-test('--help works on every command, and npx pcr is the package bin', async () => {
+test('--help works on every command, and npx pcr is the package bin', { timeout: 600_000 }, async () => {
   const leaves: string[][] = [];
   const walk = (c: Command, path: string[]) => {
     if (c.commands.length === 0) leaves.push(path);
@@ -61,7 +61,7 @@ test('--help works on every command, and npx pcr is the package bin', async () =
   assert.match(help.stdout, /cert/);
 });
 
-test('bad input gives one clear line and exit code 2, never a stack trace', async () => {
+test('bad input gives one clear line and exit code 2, never a stack trace', { timeout: 600_000 }, async () => {
   const cases: [string[], RegExp][] = [
     [['org', 'add', ...dbArgs, '--business-id', '1234567-2', '--name', 'X', '--roles', 'lender'], /not a valid Business ID/],
     [['permission', 'grant', ...dbArgs, '--business-id', uniqueBusinessId(), '--permission', 'reporting'], /No organisation/],
@@ -99,7 +99,7 @@ function startServe(args: string[]): Promise<{ child: ChildProcess; url: string;
   });
 }
 
-test('the operator commands work while the register runs, and SIGTERM stops it gracefully', async () => {
+test('the operator commands work while the register runs, and SIGTERM stops it gracefully', { timeout: 600_000 }, async () => {
   const server = await startServe(dbArgs);
   const id = uniqueBusinessId();
   const added = await pcr(['org', 'add', ...dbArgs, '--business-id', id, '--name', 'Running Bank', '--roles', 'lender', '--json']);
@@ -139,7 +139,7 @@ test('the operator commands work while the register runs, and SIGTERM stops it g
   assert.ok((JSON.parse(orgs.stdout) as { idCode: string }[]).some((o) => o.idCode === id));
 });
 
-test('a Production register refuses the demo and an existing register keeps its environment', async () => {
+test('a Production register refuses the demo and an existing register keeps its environment', { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pcr-env-'));
   const pg2 = await createTestDatabaseUrl();
   const args = pg2 ? ['--database-url', pg2.url, '--ca-dir', join(dir, 'ca')] : ['--data-dir', dir];

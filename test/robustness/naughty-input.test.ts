@@ -140,7 +140,7 @@ function runsFor(target: Target): number {
   return 20;
 }
 
-test('mutated valid bodies of every operation: never a 5xx, the error body, no state change when refused, accepted batches finish', async (t) => {
+test('mutated valid bodies of every operation: never a 5xx, the error body, no state change when refused, accepted batches finish', { timeout: 600_000 }, async (t) => {
   for (const target of targets.filter((x) => x.method === 'POST')) {
     await t.test(describe(target), async () => {
       await fc.assert(
@@ -169,7 +169,7 @@ const sweepCharacters = (target: Target) =>
   ['AddLoans', 'GetCreditRegisterExtract', 'IncomeFeed'].includes(target.operation ?? '') ? [...CONTROL_CHARACTERS, ...LONE_SURROGATES] : ['\u0000', '\u001f', '\u007f', '\ud800', '\udfff'];
 const SWEEP_DATES = ['0000-01-01', '0001-01-01', '9999-12-31'];
 
-test('every control character and lone surrogate in every text, naughty numbers and dates in every place, of every operation that stores', async (t) => {
+test('every control character and lone surrogate in every text, naughty numbers and dates in every place, of every operation that stores', { timeout: 600_000 }, async (t) => {
   for (const target of targets.filter(reachesDatabase)) {
     await t.test(describe(target), async () => {
       const placeKind = kinds.get(target.path) ?? new Map();
@@ -198,7 +198,7 @@ test('every control character and lone surrogate in every text, naughty numbers 
 /** A body beyond the route's limit is refused for its size (A12) before anyone reads it as JSON. */
 const deepCodes = (target: Target, text: string) => (target.path.startsWith('/certificates/') && text.length > 64 * 1024 ? ['A10', 'A12'] : 'A10');
 
-test('deep nesting (100 000 levels) → 400 A10 on every operation, and the server goes on', async (t) => {
+test('deep nesting (100 000 levels) → 400 A10 on every operation, and the server goes on', { timeout: 600_000 }, async (t) => {
   const deep = [
     '['.repeat(100_000) + ']'.repeat(100_000),
     '['.repeat(100_000),
@@ -234,7 +234,7 @@ test('a property twice in any casing → 400 A10 on every operation', async () =
   await everyCase(cases);
 });
 
-test('truncated and oversized bodies', async (t) => {
+test('truncated and oversized bodies', { timeout: 600_000 }, async (t) => {
   for (const target of targets.filter((x) => x.method === 'POST')) {
     await t.test(describe(target), async () => {
       const { body, headers } = validRequest(f, target);
@@ -349,7 +349,7 @@ const HEADER_CASES: HeaderCase[] = [
   { name: 'a path of 20 000 characters', build: (v) => plain(v, { path: `${v.path}/${'x'.repeat(20_000)}` }) },
 ];
 
-test('hostile headers, framing and request lines: never a 5xx, the error body, no state change when refused', async (t) => {
+test('hostile headers, framing and request lines: never a 5xx, the error body, no state change when refused', { timeout: 600_000 }, async (t) => {
   const chosen = ['/AddLoans', '/GetCreditRegisterExtract', '/IncomeFeed', '/certificates/sign', '/whoami'];
   for (const target of targets.filter((x) => chosen.includes(x.path))) {
     await t.test(describe(target), async () => {
