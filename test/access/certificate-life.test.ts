@@ -1,7 +1,7 @@
 /** A whole certificate life over real TLS: order → retrieve with a client-side CSR → call → renew → revoke → refused. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -10,6 +10,17 @@ import { createKeyAndCsr } from '../../src/access/pki.ts';
 import { renewOverHttps, retrieveOverHttps } from '../../src/cli/client-certs.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
+
+/** Folders holding keys this file made: removed at the end, whatever happened. */
+const made: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 let reg: TestRegister;
 before(async () => {
@@ -31,7 +42,7 @@ test('order → retrieve → authenticated call → renew → revoke → refused
   assert.ok(days > 13.9 && days <= 14, `transfer codes valid 14 days, got ${days}`);
 
   // 2. The organisation makes its own key and CSR and retrieves over server-authenticated TLS.
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-life-'));
+  const dir = tempDir('pcr-life-');
   const got = await retrieveOverHttps({ url: reg.url, serverCaPem: reg.register.ca.certPem, transferId: order.transferId, transferPassword: order.transferPassword, outDir: dir });
   const cert = new X509Certificate(readFileSync(got.cert, 'utf8'));
   assert.match(cert.subject, /CN=Life Bank/);
@@ -64,7 +75,7 @@ test('order → retrieve → authenticated call → renew → revoke → refused
   const order2 = await orderCertificate(reg.register.db, { ref, usage: 'reporting', environment: 'Test' });
   const { keyPem, csrPem } = await createKeyAndCsr('old');
   const old = await retrieveCertificate(reg.register.db, reg.register.ca, { transferId: order2.transferId, transferPassword: order2.transferPassword, csr: csrPem }, new Date(Date.now() - 700 * 86_400_000));
-  const oldDir = mkdtempSync(join(tmpdir(), 'pcr-renew-'));
+  const oldDir = tempDir('pcr-renew-');
   const { writeCertFiles } = await import('../../src/cli/client-certs.ts');
   writeCertFiles(oldDir, keyPem, old.certificate, reg.register.ca.certPem);
   const renewed = await renewOverHttps({ url: reg.url, certDir: oldDir });

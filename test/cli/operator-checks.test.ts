@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finnishDate } from '../../src/common/dates.ts';
 import { incomeWindow } from '../../src/extract/content.ts';
@@ -92,6 +92,7 @@ test('a --data-dir that holds no register is refused (only pcr serve creates one
   const e = JSON.parse(json.stderr) as { error: string; exitCode: number };
   assert.equal(e.exitCode, 2);
   assert.match(e.error, /holds no register/);
+  rmSync(empty, { recursive: true, force: true });
   const version = run(['--version']);
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), (JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
