@@ -158,6 +158,8 @@ export declare class RegisterClient {
     whoami(): Promise<WhoAmIAnswer>;
     /** The register's error catalogue. */
     errorCodes(): Promise<ErrorCodesAnswer>;
+    /** The API listener's liveness (no client certificate needed). */
+    health(): Promise<G.HealthResponse>;
     /** Retrieves a certificate with the transfer codes and your CSR (needs only `ca`). Not resent: the codes are spent. */
     retrieveCertificate(request: G.CertificatesSignRequest): Promise<CertificateAnswer>;
     /** Renews the calling certificate with a CSR of a new key, within 60 days before it expires. */

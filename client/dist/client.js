@@ -277,6 +277,10 @@ export class RegisterClient {
     async errorCodes() {
         return (await this.call('ErrorCodes')).body;
     }
+    /** The API listener's liveness (no client certificate needed). */
+    async health() {
+        return (await this.call('Health')).body;
+    }
     /** Retrieves a certificate with the transfer codes and your CSR (needs only `ca`). Not resent: the codes are spent. */
     async retrieveCertificate(request) {
         return (await this.call('RetrieveCertificate', request)).body;

@@ -13,6 +13,7 @@ export const SERVER_ROUTES = [
     'POST /GetDataDelivery',
     'POST /GetLoan',
     'POST /GetVoluntaryBanChanges',
+    'GET /health',
     'POST /IncomeFeed',
     'POST /OrderData',
     'POST /Repayments',

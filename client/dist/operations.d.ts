@@ -103,6 +103,14 @@ export declare const OPERATIONS: {
         readonly envelope: false;
         readonly anonymous: true;
     };
+    readonly Health: {
+        readonly method: "GET";
+        readonly path: "/health";
+        readonly clientMethod: "health";
+        readonly idempotent: true;
+        readonly envelope: false;
+        readonly anonymous: true;
+    };
     readonly RetrieveCertificate: {
         readonly method: "POST";
         readonly path: "/certificates/sign";

@@ -371,6 +371,11 @@ export class RegisterClient {
     return (await this.call<ErrorCodesAnswer>('ErrorCodes')).body;
   }
 
+  /** The API listener's liveness (no client certificate needed). */
+  async health(): Promise<G.HealthResponse> {
+    return (await this.call<G.HealthResponse>('Health')).body;
+  }
+
   /** Retrieves a certificate with the transfer codes and your CSR (needs only `ca`). Not resent: the codes are spent. */
   async retrieveCertificate(request: G.CertificatesSignRequest): Promise<CertificateAnswer> {
     return (await this.call<CertificateAnswer>('RetrieveCertificate', request)).body;

@@ -14,6 +14,7 @@ export const SERVER_ROUTES = [
   'POST /GetDataDelivery',
   'POST /GetLoan',
   'POST /GetVoluntaryBanChanges',
+  'GET /health',
   'POST /IncomeFeed',
   'POST /OrderData',
   'POST /Repayments',
@@ -235,6 +236,18 @@ export type DelayedRepaymentsResponse = {
   batchStatus: "Received" | "Processed" | "FinishedSuccess" | "FinishedPartialSuccess" | "FinishedFailed";
 };
 
+/** GET /error-codes: the 200 answer. */
+export type ErrorCodesResponse = {
+  errorCodes: Array<{
+    code: "A10" | "A11" | "A12" | "A13" | "A14" | "A15" | "A16" | "A20" | "A21" | "A22" | "A23" | "A24" | "A25" | "A26" | "A30" | "A40" | "A41" | "A42" | "A50" | "A90" | "A99" | "D01" | "D02" | "D03" | "D04" | "D05" | "D06" | "D07" | "D08" | "D09" | "D10" | "D11" | "D12" | "D13" | "D14" | "D15" | "D16" | "D17" | "D18" | "D19" | "D20" | "D21" | "D22" | "D23" | "D24" | "D25" | "D26" | "D27";
+    /** The status of a refused request; null: a rule code, reported per report in GetBatchStatus (or per row) */
+    httpStatus: number | null;
+    meaning: string;
+    /** This project's addition to the published scheme */
+    ourDesign: boolean;
+  }>;
+};
+
 /** POST /GetBatchStatus: the request body. How a batch went */
 export type GetBatchStatusRequest = {
   /** The environment the request is meant for; must be this register's (A20) */
@@ -297,6 +310,259 @@ export type GetCreditRegisterExtractRequest = {
   };
 };
 
+/** POST /GetCreditRegisterExtract: the 200 answer. */
+export type GetCreditRegisterExtractResponse = {
+  /** The request succeeded */
+  statusMessage: string;
+  /** The id of this request (also the X-Correlation-Id header); quote it when asking about it */
+  correlationId: string;
+  creditRegisterExtract: {
+    extractReference: string;
+    /** Date-time, ISO 8601. */
+    creationTimeUtc: string;
+    personRequested: {
+      idCodeType: "PersonalIdentityCode";
+      /** Personal identity code (D04) */
+      idCode: string;
+    };
+    /** An organisation: its Business ID, or a foreign business ID with its country code */
+    owner: {
+      idCodeType: "BusinessId" | "ForeignBusinessId";
+      /** Schema: length 1–30. */
+      idCode: string;
+      /** Schema: pattern ^[A-Za-z]{2}$. */
+      countryCode?: string;
+    };
+    creditRegisterExtractPurpose: Array<"NewConsumerCredit" | "IncreaseOfConsumerCreditPrincipalOrCreditLimit" | "ChangesToTermsOfConsumerCredit" | "GuaranteeOrThirdPartyPledgeForConsumerCredit" | "NewLoan" | "IncreaseOfLoanPrincipalOrCreditLimit" | "ChangesToTerms" | "GuaranteeOrThirdPartyPledge">;
+    lenderReference?: string;
+    deceasedPerson?: {
+      /** Date, yyyy-MM-dd. */
+      dateOfDeath: string;
+    };
+    voluntaryBanOnCredits?: {
+      isInEffect: boolean;
+      reason: string;
+      /** Date, yyyy-MM-dd. */
+      startDate: string;
+      endDate: string | null;
+    };
+    creditInformationSummary: {
+      lendersCount: number;
+      loanContractsCount: number;
+      guaranteedLoanContractsCount: number;
+      repaymentsPaidLastAmount: Array<{
+        currencyCode: string;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        sum: number;
+      }>;
+      sumOfMonthlyLeasingInstalments: Array<{
+        currencyCode: string;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        sum: number;
+      }>;
+    };
+    loans: Array<{
+      loanType: "LumpSumLoan" | "RunningAccountLoan" | "Leasing" | "GuaranteeReceivable";
+      /** Date, yyyy-MM-dd. */
+      contractDate: string;
+      borrowersCount: number;
+      currencyCode: string;
+      consumerCredit: {
+        loanConsumerProtectionAct: "ConsumerCredit" | "ResidentialPropertyConsumerCredit" | "OtherThanConsumerCredit" | "Unknown";
+        isGoodsOrServicesRelatedCredit?: boolean;
+      };
+      isLoanWithCollateral: boolean;
+      collaterals: Array<{
+        collateralType: string;
+      }>;
+      /** Required except for GuaranteeReceivable (D24) */
+      interest?: {
+        /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+        totalInterestRatePct?: number;
+        /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+        marginPct?: number;
+        interestType?: "Euribor" | "BankReferenceRate" | "OtherVariableReferenceRate" | "FixedInterest" | "InterestFree";
+        /** Months; 0 for fixed or free */
+        interestDeterminationPeriod?: number;
+      };
+      /** Current and future ones only */
+      defermentPeriods: Array<{
+        /** Date, yyyy-MM-dd. */
+        startDate: string;
+        /** Date, yyyy-MM-dd. */
+        endDate: string;
+      }>;
+      paymentPlan?: {
+        isInDebtArrangement?: boolean;
+        isInBusinessRestructuringProgram?: boolean;
+      };
+      lumpSumLoan?: {
+        /** Granted amount Exact number: at most two decimals for amounts, four for percentages. */
+        amountIssued?: number;
+        /** Drawn so far; at most amountIssued (D02) Exact number: at most two decimals for amounts, four for percentages. */
+        amountPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        balance?: number;
+        /** Months between instalments: 1 monthly, 3 quarterly, 12 yearly, 0 one repayment at the end */
+        amortizationFrequency?: number;
+        repaymentMethod?: "FixedSizeAmortizations" | "FixedSizePayments" | "Annuities" | "Balloon" | "Bullet" | "Other";
+        /** Date, yyyy-MM-dd. */
+        plannedFinalDueDate?: string;
+        purposeOfUse?: "HomeLoan" | "HomeLoanForFirstHome" | "HomeLoanForLeisureHouse" | "HomeLoanForInvestment" | "StudentLoan" | "LoanForVehicleOrCraft" | "OtherConsumerCredit" | "GuaranteeReceivable" | "LoanForBusinessActivities" | "OtherLoan";
+      };
+      runningAccountLoan?: {
+        /** May be 0 Exact number: at most two decimals for amounts, four for percentages. */
+        creditLimit?: number;
+        /** Amount drawn Exact number: at most two decimals for amounts, four for percentages. */
+        balance?: number;
+        /** Value date of the balance Date, yyyy-MM-dd. */
+        balanceDate?: string;
+      };
+      leasingContract?: {
+        /** Date, yyyy-MM-dd. */
+        contractPeriodStartDate?: string;
+        /** Date, yyyy-MM-dd. */
+        contractPeriodEndDate?: string;
+        /** Greater than zero (D10) Exact number: at most two decimals for amounts, four for percentages. */
+        monthlyInstalment?: number;
+      };
+      /** The latest repayment reported */
+      repaymentsPaidLast?: {
+        /** Date, yyyy-MM-dd. */
+        paymentDate: string;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        amortizationPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        interestPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        otherExpenses?: number;
+        /** Leasing Exact number: at most two decimals for amounts, four for percentages. */
+        amountPaid?: number;
+      };
+      delayedAmounts: Array<{
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        delayedInstalment: number;
+        /** Date, yyyy-MM-dd. */
+        originalDueDate: string;
+      }>;
+      isForeclosed: boolean;
+      /** Date, yyyy-MM-dd. */
+      foreclosureDate?: string;
+      /** The borrower's business, where the loan is for it */
+      businessInformation?: {
+        borrowerBusinessId: string;
+      };
+    }>;
+    guaranteedLoans: Array<{
+      loanType: "LumpSumLoan" | "RunningAccountLoan" | "Leasing" | "GuaranteeReceivable";
+      /** Date, yyyy-MM-dd. */
+      contractDate: string;
+      borrowersCount: number;
+      currencyCode: string;
+      consumerCredit: {
+        loanConsumerProtectionAct: "ConsumerCredit" | "ResidentialPropertyConsumerCredit" | "OtherThanConsumerCredit" | "Unknown";
+        isGoodsOrServicesRelatedCredit?: boolean;
+      };
+      isLoanWithCollateral: boolean;
+      collaterals: Array<{
+        collateralType: string;
+      }>;
+      /** Required except for GuaranteeReceivable (D24) */
+      interest?: {
+        /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+        totalInterestRatePct?: number;
+        /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+        marginPct?: number;
+        interestType?: "Euribor" | "BankReferenceRate" | "OtherVariableReferenceRate" | "FixedInterest" | "InterestFree";
+        /** Months; 0 for fixed or free */
+        interestDeterminationPeriod?: number;
+      };
+      /** Current and future ones only */
+      defermentPeriods: Array<{
+        /** Date, yyyy-MM-dd. */
+        startDate: string;
+        /** Date, yyyy-MM-dd. */
+        endDate: string;
+      }>;
+      paymentPlan?: {
+        isInDebtArrangement?: boolean;
+        isInBusinessRestructuringProgram?: boolean;
+      };
+      lumpSumLoan?: {
+        /** Granted amount Exact number: at most two decimals for amounts, four for percentages. */
+        amountIssued?: number;
+        /** Drawn so far; at most amountIssued (D02) Exact number: at most two decimals for amounts, four for percentages. */
+        amountPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        balance?: number;
+        /** Months between instalments: 1 monthly, 3 quarterly, 12 yearly, 0 one repayment at the end */
+        amortizationFrequency?: number;
+        repaymentMethod?: "FixedSizeAmortizations" | "FixedSizePayments" | "Annuities" | "Balloon" | "Bullet" | "Other";
+        /** Date, yyyy-MM-dd. */
+        plannedFinalDueDate?: string;
+        purposeOfUse?: "HomeLoan" | "HomeLoanForFirstHome" | "HomeLoanForLeisureHouse" | "HomeLoanForInvestment" | "StudentLoan" | "LoanForVehicleOrCraft" | "OtherConsumerCredit" | "GuaranteeReceivable" | "LoanForBusinessActivities" | "OtherLoan";
+      };
+      runningAccountLoan?: {
+        /** May be 0 Exact number: at most two decimals for amounts, four for percentages. */
+        creditLimit?: number;
+        /** Amount drawn Exact number: at most two decimals for amounts, four for percentages. */
+        balance?: number;
+        /** Value date of the balance Date, yyyy-MM-dd. */
+        balanceDate?: string;
+      };
+      leasingContract?: {
+        /** Date, yyyy-MM-dd. */
+        contractPeriodStartDate?: string;
+        /** Date, yyyy-MM-dd. */
+        contractPeriodEndDate?: string;
+        /** Greater than zero (D10) Exact number: at most two decimals for amounts, four for percentages. */
+        monthlyInstalment?: number;
+      };
+      /** The latest repayment reported */
+      repaymentsPaidLast?: {
+        /** Date, yyyy-MM-dd. */
+        paymentDate: string;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        amortizationPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        interestPaid?: number;
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        otherExpenses?: number;
+        /** Leasing Exact number: at most two decimals for amounts, four for percentages. */
+        amountPaid?: number;
+      };
+      delayedAmounts: Array<{
+        /** Exact number: at most two decimals for amounts, four for percentages. */
+        delayedInstalment: number;
+        /** Date, yyyy-MM-dd. */
+        originalDueDate: string;
+      }>;
+      isForeclosed: boolean;
+      /** Date, yyyy-MM-dd. */
+      foreclosureDate?: string;
+      /** The borrower's business, where the loan is for it */
+      businessInformation?: {
+        borrowerBusinessId: string;
+      };
+    }>;
+    /** The twelve full calendar months before this one, oldest first; months not reported are absent */
+    incomeData: Array<{
+      year: number;
+      month: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      wagesGrossAmount: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      wagesNetAmount: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      benefitsGrossAmount: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      benefitsNetAmount: number;
+      /** The person has disputed this month with the income source */
+      accuracyDenied?: true;
+    }>;
+  };
+};
+
 /** POST /GetDataDelivery: the request body. An order's deliveries and their status; with deliveryId (and page), a page of the content as NDJSON Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson (MonthlyAggregates ordered as CSV: text/csv, its header the first line), page `page` (default 1) of at most 10000 lines (a LoanStockSnapshot's pages follow ranges of 10000 loan ids, so they often hold fewer), with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42. */
 export type GetDataDeliveryRequest = {
   /** The environment the request is meant for; must be this register's (A20) */
@@ -341,9 +607,8 @@ export type GetDataDeliveryResponse = {
     status: "Pending" | "InProgress" | "Ready" | "Failed" | "Expired";
     /** Date-time, ISO 8601. */
     createdAt: string;
-    /** Date-time, ISO 8601. */
     readyAt: string | null;
-    /** Ready deliveries are kept 90 days, then Expired (the content is deleted) Date-time, ISO 8601. */
+    /** Ready deliveries are kept 90 days, then Expired (the content is deleted) */
     expiresAt: string | null;
     rowCount: number | null;
     pageCount: number | null;
@@ -372,6 +637,140 @@ export type GetLoanRequest = {
   };
 };
 
+/** POST /GetLoan: the 200 answer. */
+export type GetLoanResponse = {
+  /** The request succeeded */
+  statusMessage: string;
+  /** The id of this request (also the X-Correlation-Id header); quote it when asking about it */
+  correlationId: string;
+  loan: {
+    /** The lender's unique id of the loan; the key of the loan together with the lender */
+    loanNumber: {
+      type: "Iban" | "Bban" | "Other";
+      /** 1–100 characters (D25) */
+      number: string;
+    };
+    loanType: "LumpSumLoan" | "RunningAccountLoan" | "Leasing" | "GuaranteeReceivable";
+    /** Date, yyyy-MM-dd. */
+    contractDate: string;
+    /** ISO 4217 */
+    currencyCode: string;
+    isPeerToPeerLoanBroker?: boolean;
+    /** At most 200 characters (D25) */
+    lenderMarketingName?: string;
+    /** Exact number: at most two decimals for amounts, four for percentages. */
+    oneTimeServiceFees?: number;
+    isTransferredFromAnotherLender?: boolean;
+    /** All debtors, including any not reported; ≥ the number of borrowers (D05) */
+    borrowersCount?: number;
+    borrowers: Array<{
+      idCodeType: "PersonalIdentityCode";
+      /** Personal identity code (D04) */
+      idCode: string;
+      /** Stage 2: the borrower's Business ID when the loan is for the borrower's business (D19) */
+      businessId?: string;
+    }>;
+    /** Natural persons who gave a guarantee or third-party pledge (our design) */
+    guarantors?: Array<{
+      idCodeType: "PersonalIdentityCode";
+      /** Personal identity code (D04) */
+      idCode: string;
+    }>;
+    consumerCredit: {
+      loanConsumerProtectionAct: "ConsumerCredit" | "ResidentialPropertyConsumerCredit" | "OtherThanConsumerCredit" | "Unknown";
+      isGoodsOrServicesRelatedCredit?: boolean;
+    };
+    /** Required except for GuaranteeReceivable (D24) */
+    interest?: {
+      /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+      totalInterestRatePct?: number;
+      /** Percentage, at most four decimals Exact number: at most two decimals for amounts, four for percentages. */
+      marginPct?: number;
+      interestType?: "Euribor" | "BankReferenceRate" | "OtherVariableReferenceRate" | "FixedInterest" | "InterestFree";
+      /** Months; 0 for fixed or free */
+      interestDeterminationPeriod?: number;
+    };
+    /** APR at the time of the contract, percentage Exact number: at most two decimals for amounts, four for percentages. */
+    annualPercentageRate?: number;
+    isLoanWithCollateral?: boolean;
+    collaterals?: Array<{
+      collateralType: "ApartmentOrRealEstate" | "OtherImmovableProperty" | "InstalmentSaleItem" | "OtherMoveableProperty" | "PersonalGuarantee" | "GovernmentGuarantee" | "OtherGuarantee" | "OtherCollateral";
+    }>;
+    defermentPeriods?: Array<{
+      /** Date, yyyy-MM-dd. */
+      startDate: string;
+      /** Date, yyyy-MM-dd. */
+      endDate: string;
+    }>;
+    paymentPlan?: {
+      isInDebtArrangement?: boolean;
+      isInBusinessRestructuringProgram?: boolean;
+    };
+    lumpSumLoan?: {
+      /** Granted amount Exact number: at most two decimals for amounts, four for percentages. */
+      amountIssued?: number;
+      /** Drawn so far; at most amountIssued (D02) Exact number: at most two decimals for amounts, four for percentages. */
+      amountPaid?: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      balance?: number;
+      /** Months between instalments: 1 monthly, 3 quarterly, 12 yearly, 0 one repayment at the end */
+      amortizationFrequency?: number;
+      repaymentMethod?: "FixedSizeAmortizations" | "FixedSizePayments" | "Annuities" | "Balloon" | "Bullet" | "Other";
+      /** Date, yyyy-MM-dd. */
+      plannedFinalDueDate?: string;
+      purposeOfUse?: "HomeLoan" | "HomeLoanForFirstHome" | "HomeLoanForLeisureHouse" | "HomeLoanForInvestment" | "StudentLoan" | "LoanForVehicleOrCraft" | "OtherConsumerCredit" | "GuaranteeReceivable" | "LoanForBusinessActivities" | "OtherLoan";
+    };
+    runningAccountLoan?: {
+      /** May be 0 Exact number: at most two decimals for amounts, four for percentages. */
+      creditLimit?: number;
+      /** Amount drawn Exact number: at most two decimals for amounts, four for percentages. */
+      balance?: number;
+      /** Value date of the balance Date, yyyy-MM-dd. */
+      balanceDate?: string;
+    };
+    leasingContract?: {
+      /** Date, yyyy-MM-dd. */
+      contractPeriodStartDate?: string;
+      /** Date, yyyy-MM-dd. */
+      contractPeriodEndDate?: string;
+      /** Greater than zero (D10) Exact number: at most two decimals for amounts, four for percentages. */
+      monthlyInstalment?: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      transactionPrice?: number;
+    };
+    /** Ended: terminated (or transferred to another lender) */
+    loanStatus: "Active" | "Ended";
+    /** When the loan ended Date, yyyy-MM-dd. */
+    endDate?: string;
+    isTransferredToAnotherLender?: boolean;
+    /** Overdue instalments now (none once the loan has ended) */
+    delayedAmounts: Array<{
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      delayedInstalment: number;
+      /** Date, yyyy-MM-dd. */
+      originalDueDate: string;
+    }>;
+    isForeclosed: boolean;
+    /** Date, yyyy-MM-dd. */
+    foreclosureDate?: string;
+    /** The latest repayment reported */
+    repaymentsPaidLast?: {
+      /** Date, yyyy-MM-dd. */
+      paymentDate: string;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      amortizationPaid?: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      interestPaid?: number;
+      /** Exact number: at most two decimals for amounts, four for percentages. */
+      otherExpenses?: number;
+      /** Leasing Exact number: at most two decimals for amounts, four for percentages. */
+      amountPaid?: number;
+    };
+    /** When the latest accepted report on the loan was received Date-time, ISO 8601. */
+    lastReportTimeUtc: string;
+  };
+};
+
 /** POST /GetVoluntaryBanChanges: the request body. The changes of voluntary bans on credits whose persons consented to passing them to credit information companies Page with nextCursor until moreAvailable is false. No change is skipped and none comes twice, whatever is written meanwhile. Every change delivered is logged and shown to the person. */
 export type GetVoluntaryBanChangesRequest = {
   /** The environment the request is meant for; must be this register's (A20) */
@@ -384,7 +783,7 @@ export type GetVoluntaryBanChangesRequest = {
     /** Schema: pattern ^[A-Za-z]{2}$. */
     countryCode?: string;
   };
-  /** nextCursor of the previous answer, exactly as received; none (or null) to start, or to start again after losing your copy: then the current state of every consented ban comes first, as Set Schema: length 0–1000. */
+  /** nextCursor of the previous answer, exactly as received; none (or null) to start, or to start again after losing your copy: then the current state of every consented ban comes first, as Set */
   cursor?: string | null;
   /** At most this many changes (1–10000; default 1000); more than 10000 is refused with A10, not cut Schema: 1–10000. */
   limit?: number;
@@ -399,9 +798,7 @@ export type GetVoluntaryBanChangesResponse = {
     /** Set or Changed: store this ban (it replaces any copy); Removed: the ban ended (removed, or its end date passed): delete the copy; ConsentWithdrawn: the person withdrew consent: delete the copy (no data comes with it) */
     change: "Set" | "Changed" | "Removed" | "ConsentWithdrawn";
     reason: "RiskOfIdentityTheft" | "ControlOfPersonalFinances" | "Other" | null;
-    /** May be in the future: the ban is in force from then Date, yyyy-MM-dd. */
     startDate: string | null;
-    /** null: until removed Date, yyyy-MM-dd. */
     endDate: string | null;
     /** Date-time, ISO 8601. */
     changeTimeUtc: string;
@@ -410,6 +807,13 @@ export type GetVoluntaryBanChangesResponse = {
   nextCursor: string;
   /** More changes were ready: call again at once (false: you are up to date; poll later) */
   moreAvailable: boolean;
+};
+
+/** GET /health: the 200 answer. */
+export type HealthResponse = {
+  status: "ok";
+  /** This register's environment */
+  environment: "Test" | "Production";
 };
 
 /** POST /IncomeFeed: the request body. Monthly income summaries per person (our design); a later one for the same person and month replaces the earlier */
@@ -438,6 +842,26 @@ export type IncomeFeedRequest = {
     benefitsNetAmount?: number;
     /** The person has disputed this month with the income source */
     accuracyDenied?: boolean;
+  }>;
+};
+
+/** POST /IncomeFeed: the 200 answer. */
+export type IncomeFeedResponse = {
+  /** The request succeeded */
+  statusMessage: string;
+  /** The id of this request (also the X-Correlation-Id header); quote it when asking about it */
+  correlationId: string;
+  acceptedCount: number;
+  rejectedCount: number;
+  /** The months not stored, each with its reasons; the others were stored */
+  rejected: Array<{
+    /** Position in incomeMonths, from 0 */
+    index: number;
+    errorResponses: Array<{
+      fieldName?: string;
+      errorCode: string;
+      errorDescription: string;
+    }>;
   }>;
 };
 
@@ -562,6 +986,19 @@ export type ResetTestDataRequest = {
     idCode: string;
     /** Schema: pattern ^[A-Za-z]{2}$. */
     countryCode?: string;
+  };
+};
+
+/** POST /ResetTestData: the 200 answer. */
+export type ResetTestDataResponse = {
+  /** The request succeeded */
+  statusMessage: string;
+  /** The id of this request (also the X-Correlation-Id header); quote it when asking about it */
+  correlationId: string;
+  /** What was deleted: the caller's loans and batches */
+  deleted: {
+    loans: number;
+    batches: number;
   };
 };
 
@@ -719,4 +1156,31 @@ export type UpdateLoansRequest = {
 export type UpdateLoansResponse = {
   batchReference: string;
   batchStatus: "Received" | "Processed" | "FinishedSuccess" | "FinishedPartialSuccess" | "FinishedFailed";
+};
+
+/** GET /whoami: the 200 answer. */
+export type WhoamiResponse = {
+  organisation: {
+    idCodeType: "BusinessId" | "ForeignBusinessId";
+    idCode: string;
+    /** ForeignBusinessId only */
+    countryCode?: string;
+    name: string;
+    roles: string[];
+    /** The id as one text: the Business ID, or countryCode:idCode */
+    businessId: string;
+  };
+  certificate: {
+    serial: string;
+    usage: "reporting" | "data-use";
+    environment: "Test" | "Production";
+    /** Date-time, ISO 8601. */
+    notAfter: string;
+  };
+  permissions: Array<{
+    permission: string;
+    purposes: string[];
+    /** Limits of the permission, where it has any */
+    scope: Record<string, unknown>;
+  }>;
 };

@@ -39,6 +39,7 @@ export const OPERATIONS = {
   GetDataDelivery: { method: 'POST', path: '/GetDataDelivery', clientMethod: 'getDataDelivery', idempotent: true, envelope: true },
   WhoAmI: { method: 'GET', path: '/whoami', clientMethod: 'whoami', idempotent: true, envelope: false },
   ErrorCodes: { method: 'GET', path: '/error-codes', clientMethod: 'errorCodes', idempotent: true, envelope: false, anonymous: true },
+  Health: { method: 'GET', path: '/health', clientMethod: 'health', idempotent: true, envelope: false, anonymous: true },
   RetrieveCertificate: { method: 'POST', path: '/certificates/sign', clientMethod: 'retrieveCertificate', idempotent: false, envelope: false, anonymous: true },
   RenewCertificate: { method: 'POST', path: '/certificates/renew', clientMethod: 'renewCertificate', idempotent: false, envelope: false },
 } as const satisfies Record<string, OperationInfo>;

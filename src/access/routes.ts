@@ -2,7 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.ts';
-import { refusals } from '../http/schemas.ts';
+import { refusals, withExamples } from '../http/schemas.ts';
+import { EXAMPLES } from '../http/examples.ts';
 import { renewCertificate, retrieveCertificate } from './certificates.ts';
 import type { CertificateAuthority } from './pki.ts';
 import { describeRef } from './organisations.ts';
@@ -28,6 +29,30 @@ const CertificateAnswer = Type.Object({
   notAfter: Type.String({ format: 'date-time' }),
 });
 
+const WhoAmIAnswer = Type.Object({
+  organisation: Type.Object({
+    idCodeType: Type.Union([Type.Literal('BusinessId'), Type.Literal('ForeignBusinessId')]),
+    idCode: Type.String(),
+    countryCode: Type.Optional(Type.String({ description: 'ForeignBusinessId only' })),
+    name: Type.String(),
+    roles: Type.Array(Type.String()),
+    businessId: Type.String({ description: 'The id as one text: the Business ID, or countryCode:idCode' }),
+  }),
+  certificate: Type.Object({
+    serial: Type.String(),
+    usage: Type.Union([Type.Literal('reporting'), Type.Literal('data-use')]),
+    environment: Type.Union([Type.Literal('Test'), Type.Literal('Production')]),
+    notAfter: Type.String({ format: 'date-time' }),
+  }),
+  permissions: Type.Array(
+    Type.Object({
+      permission: Type.String(),
+      purposes: Type.Array(Type.String()),
+      scope: Type.Object({}, { additionalProperties: true, description: 'Limits of the permission, where it has any' }),
+    }),
+  ),
+});
+
 export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Static<typeof SignRequest> }>(
@@ -37,8 +62,8 @@ export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
         schema: {
           tags: ['certificates'],
           summary: 'Retrieve a certificate with the transfer codes and a CSR (no client certificate needed)',
-          body: SignRequest,
-          response: { 200: CertificateAnswer, ...refusals(400, 401) },
+          body: withExamples(SignRequest, EXAMPLES.RetrieveCertificate.request),
+          response: { 200: withExamples(CertificateAnswer, EXAMPLES.RetrieveCertificate.answer), ...refusals(400, 401) },
         },
       },
       async (request) => retrieveCertificate(deps.db, deps.ca, request.body),
@@ -52,8 +77,8 @@ export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
         schema: {
           tags: ['certificates'],
           summary: 'Renew the calling certificate (mutual TLS), no earlier than 60 days before it expires',
-          body: RenewRequest,
-          response: { 200: CertificateAnswer, ...refusals(400, 401, 403, 429) },
+          body: withExamples(RenewRequest, EXAMPLES.RenewCertificate.request),
+          response: { 200: withExamples(CertificateAnswer, EXAMPLES.RenewCertificate.answer), ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -68,7 +93,7 @@ export function accessRoutes(deps: { db: Database; ca: CertificateAuthority }) {
           tags: ['certificates'],
           summary: 'The organisation, certificate and data permissions of the calling client certificate (our design)',
           security: [{ mutualTLS: [] }],
-          response: { ...refusals(401, 403, 429) },
+          response: { 200: withExamples(WhoAmIAnswer, EXAMPLES.WhoAmI.answer), ...refusals(401, 403, 429) },
         },
       },
       async (request) => {

@@ -7,7 +7,8 @@ import type { Environment } from '../common/environment.ts';
 import { RegisterError } from '../common/errors.ts';
 import type { Database } from '../db/database.ts';
 import { errorBody } from '../http/app.ts';
-import { envelope, refusals } from '../http/schemas.ts';
+import { envelope, refusals, withExamples } from '../http/schemas.ts';
+import { EXAMPLES } from '../http/examples.ts';
 import type { JobRunner } from '../jobs/runner.ts';
 import { DELIVERY_FORMATS, ORDERABLE_TYPES, RECURRENCES, validateOrder } from './orders.ts';
 import { historyFrom, orderOf, PAGE_LINES, placeOrder, readPage } from './store.ts';
@@ -96,8 +97,8 @@ export function authorityRoutes(opts: { db: Database; reads?: Database; environm
           tags: ['authorities'],
           summary: "Order data: a person's loans, the loan stock at a day's end, monthly aggregates, or reports received late; one-off or recurring",
           description: 'The answer is an order id; the content is produced in the background and fetched with GetDataDelivery. Every download is logged.',
-          body: OrderRequest,
-          response: { 200: OrderAnswer, ...refusals(400, 401, 403, 429) },
+          body: withExamples(OrderRequest, EXAMPLES.OrderData.request),
+          response: { 200: withExamples(OrderAnswer, EXAMPLES.OrderData.answer), ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -125,8 +126,8 @@ export function authorityRoutes(opts: { db: Database; reads?: Database; environm
           tags: ['authorities'],
           summary: "An order's deliveries and their status; with deliveryId (and page), a page of the content as NDJSON",
           description: `Without deliveryId: JSON, the order and its deliveries. With deliveryId: application/x-ndjson (MonthlyAggregates ordered as CSV: text/csv, its header the first line), page \`page\` (default 1) of at most ${PAGE_LINES} lines (a LoanStockSnapshot's pages follow ranges of ${PAGE_LINES} loan ids, so they often hold fewer), with X-Page, X-Page-Count and X-Content-Sha256; a delivery not Ready is 409 A42.`,
-          body: DeliveryRequest,
-          response: { 200: DeliveryAnswer, ...refusals(400, 401, 403, 404, 409, 429) },
+          body: withExamples(DeliveryRequest, EXAMPLES.GetDataDelivery.request),
+          response: { 200: withExamples(DeliveryAnswer, EXAMPLES.GetDataDelivery.answer), ...refusals(400, 401, 403, 404, 409, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

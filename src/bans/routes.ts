@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Environment } from '../common/environment.ts';
 import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
-import { envelope, refusals } from '../http/schemas.ts';
+import { envelope, refusals, withExamples } from '../http/schemas.ts';
+import { EXAMPLES } from '../http/examples.ts';
 import { BAN_REASONS, FEED_CHANGES } from './ban.ts';
 import { BanFeed, DEFAULT_LIMIT, MAX_LIMIT } from './feed.ts';
 
@@ -57,8 +58,8 @@ export function banRoutes(opts: { db: Database; reads?: Database; environment: E
           summary: 'The changes of voluntary bans on credits whose persons consented to passing them to credit information companies',
           description:
             'Page with nextCursor until moreAvailable is false. No change is skipped and none comes twice, whatever is written meanwhile. Every change delivered is logged and shown to the person.',
-          body: ChangesRequest,
-          response: { 200: ChangesAnswer, ...refusals(400, 401, 403, 429) },
+          body: withExamples(ChangesRequest, EXAMPLES.GetVoluntaryBanChanges.request),
+          response: { 200: withExamples(ChangesAnswer, EXAMPLES.GetVoluntaryBanChanges.answer), ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

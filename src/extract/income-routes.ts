@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
 import type { Environment } from '../access/pki.ts';
-import { envelope, ExactNumberSchema, refusals } from '../http/schemas.ts';
+import { envelope, ErrorResponse, ExactNumberSchema, refusals, succeeded, withExamples } from '../http/schemas.ts';
+import { EXAMPLES } from '../http/examples.ts';
 import { describeRef } from '../access/organisations.ts';
 import { storeIncome, validateIncome, type IncomeRow } from './income.ts';
 import { RegisterError } from '../common/errors.ts';
@@ -25,6 +26,15 @@ const IncomeMonth = Type.Object(
 
 const IncomeFeedBody = Type.Object({ ...envelope, incomeMonths: Type.Array(IncomeMonth) }, { additionalProperties: false });
 
+const IncomeFeedAnswer = Type.Object({
+  ...succeeded,
+  acceptedCount: Type.Integer(),
+  rejectedCount: Type.Integer(),
+  rejected: Type.Array(Type.Object({ index: Type.Integer({ description: 'Position in incomeMonths, from 0' }), errorResponses: Type.Array(ErrorResponse) }), {
+    description: 'The months not stored, each with its reasons; the others were stored',
+  }),
+});
+
 export function incomeRoutes(opts: { db: Database; environment: Environment; maxRows?: number }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Static<typeof IncomeFeedBody> }>(
@@ -34,8 +44,8 @@ export function incomeRoutes(opts: { db: Database; environment: Environment; max
         schema: {
           tags: ['income feed'],
           summary: 'Monthly income summaries per person (our design); a later one for the same person and month replaces the earlier',
-          body: IncomeFeedBody,
-          response: { ...refusals(400, 401, 403, 413, 429) },
+          body: withExamples(IncomeFeedBody, EXAMPLES.IncomeFeed.request),
+          response: { 200: withExamples(IncomeFeedAnswer, EXAMPLES.IncomeFeed.answer), ...refusals(400, 401, 403, 413, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

@@ -5,7 +5,9 @@ import type { Environment } from '../access/pki.ts';
 import { BUSINESS_PURPOSES, CONSUMER_PURPOSES, type ExtractPurpose } from '../access/policy.ts';
 import type { Database } from '../db/database.ts';
 import { errorBody } from '../http/app.ts';
-import { envelope, refusals } from '../http/schemas.ts';
+import { envelope, ExactNumberSchema, OrganisationId, refusals, succeeded, withExamples } from '../http/schemas.ts';
+import { EXAMPLES } from '../http/examples.ts';
+import { DelayedAmount, LeasingContractBlock, LoanReport, LumpSumLoanBlock, Person, RepaymentsPaidLast, RunningAccountLoanBlock } from '../reporting/schemas.ts';
 import { parsePersonalIdentityCode } from '../identity/personal-identity-code.ts';
 import { ExtractProducer } from './store.ts';
 import type { ExtractObserver } from '../metrics/observe.ts';
@@ -32,6 +34,81 @@ const ExtractRequestBody = Type.Object(
 );
 type ExtractRequestBody = Static<typeof ExtractRequestBody>;
 
+const L = LoanReport.properties;
+const open = { additionalProperties: true } as const;
+
+/** One loan as the extract shows it (extract/content.ts extractLoan): no lender, no loan number. */
+const ExtractLoan = Type.Object(
+  {
+    loanType: L.loanType,
+    contractDate: Type.String({ format: 'date' }),
+    borrowersCount: Type.Integer(),
+    currencyCode: Type.String(),
+    consumerCredit: L.consumerCredit,
+    isLoanWithCollateral: Type.Boolean(),
+    collaterals: Type.Array(Type.Object({ collateralType: Type.String() })),
+    interest: L.interest,
+    defermentPeriods: Type.Array(Type.Object({ startDate: Type.String({ format: 'date' }), endDate: Type.String({ format: 'date' }) }), { description: 'Current and future ones only' }),
+    paymentPlan: L.paymentPlan,
+    lumpSumLoan: Type.Optional(LumpSumLoanBlock),
+    runningAccountLoan: Type.Optional(RunningAccountLoanBlock),
+    leasingContract: Type.Optional(Type.Omit(LeasingContractBlock, ['transactionPrice'])),
+    repaymentsPaidLast: Type.Optional(RepaymentsPaidLast),
+    delayedAmounts: Type.Array(DelayedAmount),
+    isForeclosed: Type.Boolean(),
+    foreclosureDate: Type.Optional(Type.String({ format: 'date' })),
+    businessInformation: Type.Optional(Type.Object({ borrowerBusinessId: Type.String() }, { description: "The borrower's business, where the loan is for it" })),
+  },
+  open,
+);
+
+const PerCurrency = Type.Array(Type.Object({ currencyCode: Type.String(), sum: ExactNumberSchema() }));
+
+/**
+ * The extract (extract.md "Response"; built by extract/content.ts). Its bytes are sent as they
+ * were logged (the route sends the stored text), so this schema documents the answer; the
+ * openapi test checks real extracts against it.
+ */
+const ExtractAnswer = Type.Object({
+  ...succeeded,
+  creditRegisterExtract: Type.Object(
+    {
+      extractReference: Type.String(),
+      creationTimeUtc: Type.String({ format: 'date-time' }),
+      personRequested: Person,
+      owner: OrganisationId,
+      creditRegisterExtractPurpose: Type.Array(Type.String({ enum: [...EXTRACT_PURPOSES] })),
+      lenderReference: Type.Optional(Type.String()),
+      deceasedPerson: Type.Optional(Type.Object({ dateOfDeath: Type.String({ format: 'date' }) })),
+      voluntaryBanOnCredits: Type.Optional(
+        Type.Object({ isInEffect: Type.Boolean(), reason: Type.String(), startDate: Type.String({ format: 'date' }), endDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]) }),
+      ),
+      creditInformationSummary: Type.Object({
+        lendersCount: Type.Integer(),
+        loanContractsCount: Type.Integer(),
+        guaranteedLoanContractsCount: Type.Integer(),
+        repaymentsPaidLastAmount: PerCurrency,
+        sumOfMonthlyLeasingInstalments: PerCurrency,
+      }),
+      loans: Type.Array(ExtractLoan),
+      guaranteedLoans: Type.Array(ExtractLoan),
+      incomeData: Type.Array(
+        Type.Object({
+          year: Type.Integer(),
+          month: Type.Integer(),
+          wagesGrossAmount: ExactNumberSchema(),
+          wagesNetAmount: ExactNumberSchema(),
+          benefitsGrossAmount: ExactNumberSchema(),
+          benefitsNetAmount: ExactNumberSchema(),
+          accuracyDenied: Type.Optional(Type.Literal(true, { description: 'The person has disputed this month with the income source' })),
+        }),
+        { description: 'The twelve full calendar months before this one, oldest first; months not reported are absent' },
+      ),
+    },
+    open,
+  ),
+});
+
 export function extractRoutes(opts: { db: Database; environment: Environment; metrics?: ExtractObserver }) {
   const producer = new ExtractProducer(opts.db, opts.metrics ? { metrics: opts.metrics } : {});
   return async function plugin(app: FastifyInstance): Promise<void> {
@@ -46,8 +123,8 @@ export function extractRoutes(opts: { db: Database; environment: Environment; me
           tags: ['extract'],
           summary: 'A credit register extract on a person: every active loan and guarantee from every lender, a summary, twelve months of income, any voluntary ban',
           description: 'Every extract is logged with exactly what was disclosed, charged to the requesting organisation and shown to the person.',
-          body: ExtractRequestBody,
-          response: { ...refusals(400, 401, 403, 429) },
+          body: withExamples(ExtractRequestBody, EXAMPLES.GetCreditRegisterExtract.request),
+          response: { 200: withExamples(ExtractAnswer, EXAMPLES.GetCreditRegisterExtract.answer), ...refusals(400, 401, 403, 429) },
           security: [{ mutualTLS: [] }],
         },
       },

@@ -18,8 +18,9 @@ import { checkCertificateFits, checkOwner, checkPermission, type ExtractPurpose,
 import type { Caller, TrustStore } from '../access/trust.ts';
 import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Environment } from '../access/pki.ts';
-import type { OrganisationId } from './schemas.ts';
+import { ErrorCatalogue, HealthAnswer, withExamples, type OrganisationId } from './schemas.ts';
 import { isValidDate, isValidDateTime } from '../common/dates.ts';
+import { schemaSerializer } from './serialize.ts';
 import type { HttpObserver } from '../metrics/observe.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
 import { secureContextOptions } from './tls.ts';
@@ -193,9 +194,11 @@ async function buildFastify(opts: AppOptions) {
 
   app.decorateRequest('caller', null);
 
-  // Validation: ajv over the schemas the routes declare; serialization: plain JSON (schemas document responses).
+  // Validation: ajv over the schemas the routes declare. Serialisation: from the response schema
+  // of the status (serialize.ts), so an answer has exactly the documented properties, in their
+  // order; a status without a schema is plain JSON.
   app.setValidatorCompiler(({ schema }) => ajv.compile(forValidation(schema) as object));
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setSerializerCompiler(({ schema }) => schemaSerializer(schema));
   app.addHook('onRoute', (route) => {
     if (route.schema?.body) collectSchemaKeys(route.schema.body, keys);
   });
@@ -216,14 +219,14 @@ async function buildFastify(opts: AppOptions) {
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Open Positive Credit Register',
         version: '0.1.0',
         description:
           'Every operation is an HTTP POST with a JSON body at the root of the host, over HTTPS with a client certificate ' +
           "issued by this register's CA (mutual TLS). Property names are matched case-insensitively; answers use camelCase. " +
-          'Every refusal has the error body; the error codes are at GET /error-codes.',
+          'Every refusal has the error body; the error codes are at GET /error-codes. GET /health is the liveness of this listener.',
       },
       components: { securitySchemes: { mutualTLS: { type: 'mutualTLS' } as never } },
     },
@@ -299,11 +302,27 @@ async function buildFastify(opts: AppOptions) {
     );
   });
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', environment: opts.environment }));
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: "Liveness of the API listener, for a load balancer (no client certificate; touches no database: the operator's listener has /ready)",
+        tags: ['register'],
+        response: { 200: withExamples(HealthAnswer, { status: 'ok', environment: 'Test' }) },
+      },
+    },
+    async () => ({ status: 'ok', environment: opts.environment }),
+  );
 
   app.get(
     '/error-codes',
-    { schema: { summary: 'The error catalogue, generated from the code that raises the errors', tags: ['register'] } },
+    {
+      schema: {
+        summary: 'The error catalogue, generated from the code that raises the errors',
+        tags: ['register'],
+        response: { 200: withExamples(ErrorCatalogue, { errorCodes: catalogueList().filter((c) => c.code === 'A10' || c.code === 'D01') }) },
+      },
+    },
     async () => ({ errorCodes: catalogueList() }),
   );
 

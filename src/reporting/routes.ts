@@ -6,12 +6,14 @@ import type { Environment } from '../access/pki.ts';
 import { checkCertificateFits, checkPermission, type Operation } from '../access/policy.ts';
 import type { Caller } from '../access/trust.ts';
 import { errorBody, toRegisterError } from '../http/app.ts';
-import { refusals } from '../http/schemas.ts';
+import { ErrorBody, errorBodyWith, refusals, refusalsOf, withExamples } from '../http/schemas.ts';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { EXAMPLES } from '../http/examples.ts';
 import { LOAN_VIEW_COLUMNS, loanView, type LoanViewRow } from './loan-view.ts';
 import type { ReportingWorker } from './processor.ts';
 import {
   BATCH_OPERATIONS, BATCH_REFERENCE_PATTERN, BatchAccepted, batchBody, BatchHeaders, BatchStatusAnswer, EnvelopeOnly,
-  GetBatchStatusRequest, GetLoanRequest, type BatchOperation,
+  GetBatchStatusRequest, GetLoanAnswer, GetLoanRequest, ResetTestDataAnswer, type BatchOperation,
 } from './schemas.ts';
 import { unpackContract } from './packed-contract.ts';
 import { batchStatus, receiveBatch, recordRefusal, resetTestData } from './store.ts';
@@ -28,6 +30,12 @@ export interface ReportingOptions {
 }
 
 const BATCH_REFERENCE = new RegExp(BATCH_REFERENCE_PATTERN);
+
+/** GetBatchStatus refusals carry the batch's reference and NotFound too (config.errorExtras below). */
+const BatchStatusRefusal = errorBodyWith({
+  batchReference: Type.Union([Type.String(), Type.Null()]),
+  batchStatus: Type.Literal('NotFound'),
+});
 
 /**
  * HTTP header values arrive as Latin-1. A client that wrote å ä ö in UTF-8 sends two bytes for
@@ -103,8 +111,8 @@ export function reportingRoutes(opts: ReportingOptions) {
             summary: `${operation}: a batch of reports (${collection})`,
             description: 'Answered 202 once the batch is stored; the reports are processed after that. Follow with GetBatchStatus.',
             headers: BatchHeaders,
-            body: batchBody(operation),
-            response: { 202: BatchAccepted, ...refusals(400, 401, 403, 409, 413, 415, 429) },
+            body: withExamples(batchBody(operation), EXAMPLES[operation].request),
+            response: { 202: withExamples(BatchAccepted, EXAMPLES[operation].answer), ...refusals(400, 401, 403, 409, 413, 415, 429) },
             security: [{ mutualTLS: [] }],
           },
         },
@@ -143,8 +151,11 @@ export function reportingRoutes(opts: ReportingOptions) {
         schema: {
           tags: ['reporting'],
           summary: 'How a batch went',
-          body: GetBatchStatusRequest,
-          response: { 200: BatchStatusAnswer, ...refusals(400, 401, 403, 429) },
+          body: withExamples(GetBatchStatusRequest, EXAMPLES.GetBatchStatus.request),
+          response: {
+            200: withExamples(BatchStatusAnswer, EXAMPLES.GetBatchStatus.answer),
+            ...refusalsOf(withExamples(BatchStatusRefusal, EXAMPLES.GetBatchStatus.refusal), [400, 401, 403, 429]),
+          },
           security: [{ mutualTLS: [] }],
         },
       },
@@ -164,8 +175,9 @@ export function reportingRoutes(opts: ReportingOptions) {
           tags: ['reporting'],
           summary: 'The loan as the register holds it now',
           description: "A loan of another lender, or no such loan: 404 with D03 (never a hint that another lender has it).",
-          body: GetLoanRequest,
-          response: { ...refusals(400, 401, 403, 404, 429) },
+          body: withExamples(GetLoanRequest, EXAMPLES.GetLoan.request),
+          // Typed as a map of statuses: the handler answers 404 itself.
+          response: { 200: withExamples(GetLoanAnswer, EXAMPLES.GetLoan.answer), ...refusals(400, 401, 403, 404, 429) } as Record<number, TSchema>,
           security: [{ mutualTLS: [] }],
         },
       },
@@ -191,8 +203,8 @@ export function reportingRoutes(opts: ReportingOptions) {
           schema: {
             tags: ['test environment'],
             summary: "Deletes the calling lender's own test data (Test environment only; our design)",
-            body: EnvelopeOnly,
-            response: { ...refusals(400, 401, 403, 429) },
+            body: withExamples(EnvelopeOnly, EXAMPLES.ResetTestData.request),
+            response: { 200: withExamples(ResetTestDataAnswer, EXAMPLES.ResetTestData.answer), ...refusals(400, 401, 403, 429) },
             security: [{ mutualTLS: [] }],
           },
         },
@@ -207,7 +219,7 @@ export function reportingRoutes(opts: ReportingOptions) {
           schema: {
             tags: ['test environment'],
             summary: 'Always answers 503 A90 with Retry-After, to test a client\'s handling (Test environment only)',
-            response: refusals(503),
+            response: refusalsOf(withExamples(ErrorBody, EXAMPLES.Servicebreak.refusal), [503]),
           },
         },
         async () => {

@@ -4,7 +4,7 @@
  * are the D rules of rules.ts, per report, after the 202.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { envelope, ExactNumberSchema } from '../http/schemas.ts';
+import { envelope, ExactNumberSchema, succeeded } from '../http/schemas.ts';
 
 const Enum = <T extends string>(values: readonly T[], description?: string) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
@@ -196,3 +196,63 @@ export const BatchStatusAnswer = Type.Object({
 
 export const GetLoanRequest = Type.Object({ ...envelope, loanNumber: LoanNumber }, { additionalProperties: false });
 export const EnvelopeOnly = Type.Object({ ...envelope }, { additionalProperties: false });
+
+/** The latest transaction of a loan: its date and the paid amounts (leasing: amountPaid only). GetLoan and the extract. */
+export const RepaymentsPaidLast = Obj({
+  paymentDate: DateField(),
+  amortizationPaid: Type.Optional(Amount()),
+  interestPaid: Type.Optional(Amount()),
+  otherExpenses: Type.Optional(Amount()),
+  amountPaid: Type.Optional(Amount('Leasing')),
+}, 'The latest repayment reported');
+
+export const DelayedAmount = Obj({ delayedInstalment: Amount(), originalDueDate: DateField() });
+
+const L = LoanReport.properties;
+
+/**
+ * GetLoan's loan (reporting/loan-view.ts), in its order: the contract's groups as reported, the
+ * type block with the current amounts, and the register's own state of the loan. Open
+ * (additionalProperties): a group the contract gains later is shown, not dropped by the serialiser.
+ */
+export const LoanView = Type.Object(
+  {
+    loanNumber: LoanNumber,
+    loanType: L.loanType,
+    contractDate: DateField(),
+    currencyCode: Type.String({ description: 'ISO 4217' }),
+    isPeerToPeerLoanBroker: L.isPeerToPeerLoanBroker,
+    lenderMarketingName: L.lenderMarketingName,
+    oneTimeServiceFees: L.oneTimeServiceFees,
+    isTransferredFromAnotherLender: L.isTransferredFromAnotherLender,
+    borrowersCount: L.borrowersCount,
+    borrowers: L.borrowers,
+    guarantors: L.guarantors,
+    consumerCredit: L.consumerCredit,
+    interest: L.interest,
+    annualPercentageRate: L.annualPercentageRate,
+    isLoanWithCollateral: L.isLoanWithCollateral,
+    collaterals: L.collaterals,
+    defermentPeriods: L.defermentPeriods,
+    paymentPlan: L.paymentPlan,
+    lumpSumLoan: Type.Optional(LumpSumLoanBlock),
+    runningAccountLoan: Type.Optional(RunningAccountLoanBlock),
+    leasingContract: Type.Optional(LeasingContractBlock),
+    loanStatus: Enum(['Active', 'Ended'] as const, 'Ended: terminated (or transferred to another lender)'),
+    endDate: Type.Optional(DateField('When the loan ended')),
+    isTransferredToAnotherLender: Type.Optional(Type.Boolean()),
+    delayedAmounts: Type.Array(DelayedAmount, { description: 'Overdue instalments now (none once the loan has ended)' }),
+    isForeclosed: Type.Boolean(),
+    foreclosureDate: Type.Optional(DateField()),
+    repaymentsPaidLast: Type.Optional(RepaymentsPaidLast),
+    lastReportTimeUtc: Type.String({ format: 'date-time', description: 'When the latest accepted report on the loan was received' }),
+  },
+  { additionalProperties: true },
+);
+
+export const GetLoanAnswer = Type.Object({ ...succeeded, loan: LoanView });
+
+export const ResetTestDataAnswer = Type.Object({
+  ...succeeded,
+  deleted: Type.Object({ loans: Type.Integer(), batches: Type.Integer() }, { description: "What was deleted: the caller's loans and batches" }),
+});
