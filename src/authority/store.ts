@@ -6,7 +6,7 @@
 import { authorityScope, type AuthorityScope } from '../access/authority-scope.ts';
 import { uuidV7 } from '../common/uuid.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import { isTransientDatabaseError } from '../db/errors.ts';
+import { onStandby } from '../db/standby.ts';
 import { KNOWLEDGE_FINAL } from '../reporting/history.ts';
 import { knowledgeDay, nextPeriod, periodsDue, type OrderableType, type OrderParameters, type Period, type Recurrence, type ValidOrder } from './orders.ts';
 import { produceContent } from './produce.ts';
@@ -108,13 +108,7 @@ export type PageResult =
  */
 export async function readPage(db: Database, organisationId: number, orderId: string, deliveryId: string, page: number, reads: Database = db): Promise<PageResult> {
   const fromPrimary = () => db.transaction(async (tx) => logged(tx, await pageOf(tx, organisationId, orderId, deliveryId, page, true)));
-  if (reads === db) return fromPrimary();
-  let read: Awaited<ReturnType<typeof pageOf>> | undefined;
-  try {
-    read = await reads.transaction((tx) => pageOf(tx, organisationId, orderId, deliveryId, page, false));
-  } catch (err) {
-    if (!isTransientDatabaseError(err)) throw err; // the standby unreachable: the primary answers
-  }
+  const read = await onStandby(reads, db, (tx) => pageOf(tx, organisationId, orderId, deliveryId, page, false));
   // A delivery the standby does not hold as ready yet (replication lag) is read on the primary,
   // which has just listed it as Ready: the two never disagree in one answer.
   if (!read || !read.result.found || !read.result.ready) return fromPrimary();

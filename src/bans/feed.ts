@@ -17,7 +17,7 @@
 import type { Environment } from '../common/environment.ts';
 import { RegisterError } from '../common/errors.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import { isTransientDatabaseError } from '../db/errors.ts';
+import { onStandby } from '../db/standby.ts';
 import type { BanReason, FeedChange } from './ban.ts';
 import { newCursorKey, openCursor, sealCursor, type Position } from './cursor.ts';
 
@@ -114,18 +114,10 @@ export class BanFeed {
   async read(organisationId: number, cursor: string | null | undefined, limit: number, today: string): Promise<ChangesPage> {
     const start = await this.position(organisationId, cursor);
     const key = await this.cursorKey();
-    if (this.reads !== this.db) {
-      let read: Awaited<ReturnType<BanFeed['page']>> | undefined;
-      try {
-        read = await this.reads.transaction((tx) => this.page(tx, organisationId, start, limit, today, key));
-      } catch (err) {
-        // The standby unreachable or restarting: the primary answers instead (below).
-        if (!isTransientDatabaseError(err)) throw err;
-      }
-      if (read) {
-        await logDeliveries(this.db, organisationId, read.resync, read.changes);
-        return read.page;
-      }
+    const read = await onStandby(this.reads, this.db, (tx) => this.page(tx, organisationId, start, limit, today, key));
+    if (read) {
+      await logDeliveries(this.db, organisationId, read.resync, read.changes);
+      return read.page;
     }
     return this.db.transaction(async (tx) => {
       const { page, resync, changes } = await this.page(tx, organisationId, start, limit, today, key);
