@@ -100,6 +100,30 @@ function loansOf(code: string, lender: 0 | 1): Json[] {
   return [...borrowed, ...guaranteed];
 }
 
+/** Months of repayments reported for each loan: a register's loans are being paid (the page shows the latest payment). */
+const PAID_MONTHS = 12;
+
+/** A payment on the 1st of each of the PAID_MONTHS months before this one, for every loan given. */
+function repaymentsOf(loans: Json[], today: string): Json[] {
+  const out: Json[] = [];
+  const [y, m] = [Number(today.slice(0, 4)), Number(today.slice(5, 7))];
+  for (const loan of loans) {
+    for (let k = PAID_MONTHS; k >= 1; k--) {
+      const index = y * 12 + (m - 1) - k;
+      const date = `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}-01`;
+      const ref = `pay-${(loan.loanNumber as Json).number}-${date}`;
+      if (loan.loanType === 'RunningAccountLoan') {
+        const ra = loan.runningAccountLoan as Json;
+        out.push({ reportReference: ref, loanNumber: loan.loanNumber, loanType: loan.loanType, runningAccountLoanRepayment: { balanceDate: date, balance: Number(ra.balance) + (k - 1) * 10, creditLimit: ra.creditLimit, interestPaid: 4.5, otherExpenses: 0 } });
+      } else {
+        const ls = loan.lumpSumLoan as Json;
+        out.push({ reportReference: ref, loanNumber: loan.loanNumber, loanType: loan.loanType, lumpSumLoanRepayment: { paymentDate: date, balance: Number(ls.balance) + (k - 1) * 100, amortizationPaid: 100, interestPaid: 12.34, otherExpenses: 0 } });
+      }
+    }
+  }
+  return out;
+}
+
 /** The 12 full months before this one, for the income page. */
 function incomeOf(code: string, today: string): IncomeRow[] {
   const rows: IncomeRow[] = [];
@@ -172,12 +196,16 @@ async function seed(config: RegisterConfig): Promise<Seeded> {
     const t0 = performance.now();
     for (const code of [few, many]) {
       for (const k of [0, 1] as const) {
-        const status = await report(lenders[k]!.client!, lenders[k]!.ref, 'AddLoans', loansOf(code, k));
+        const loans = loansOf(code, k);
+        const status = await report(lenders[k]!.client!, lenders[k]!.ref, 'AddLoans', loans);
         if (status.batchStatus !== 'FinishedSuccess' || status.acceptedCount !== (k === 0 ? 13 : 12)) throw new Error(`AddLoans: ${JSON.stringify(status).slice(0, 600)}`);
+        const payments = repaymentsOf(loans, today);
+        const paid = await report(lenders[k]!.client!, lenders[k]!.ref, 'Repayments', payments);
+        if (paid.batchStatus !== 'FinishedSuccess' || paid.acceptedCount !== payments.length) throw new Error(`Repayments: ${JSON.stringify(paid).slice(0, 600)}`);
       }
       await storeIncome(db, incomeOf(code, today), 'bench');
     }
-    console.log(`  loans: 2 × (20 as borrower from two lenders + 5 as guarantor) by AddLoans over mutual TLS, 12 income months each: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`  loans: 2 × (20 as borrower from two lenders + 5 as guarantor) by AddLoans over mutual TLS, ${PAID_MONTHS} monthly repayments each by Repayments, 12 income months each: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const t1 = performance.now();
     const now = Date.now();

@@ -34,6 +34,23 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * Marks a statement whose best plan does not depend on its parameters' values (a lookup by a
+ * person or a key): the embedded back end then plans it once, as a generic plan, instead of
+ * again on every run. PostgreSQL re-plans a prepared statement with its values ("custom plans")
+ * whenever its generic plan looks dearer, which the page statements' plans do; PGlite plans on
+ * the register's one thread, where that was a fifth of an e-service page's CPU
+ * (docs/benchmarks.md). On PostgreSQL the mark is a comment, and the server plans as it will.
+ * Not for statements over arrays of a batch or ranges of time: their plans do depend on the
+ * values (planning every reporting statement generically made reporting on PGlite slower).
+ */
+export const GENERIC_PLAN = '/* generic plan */ ';
+
+/** sql, marked as planned once (GENERIC_PLAN). */
+export function planOnce(sql: string): string {
+  return GENERIC_PLAN + sql;
+}
+
 /** Type OIDs whose parsing both back ends override the same way. */
 export const TYPE_OIDS = { int8: 20, numeric: 1700, date: 1082 } as const;
 

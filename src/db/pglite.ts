@@ -11,15 +11,18 @@
  */
 import { Mutex, PGlite, protocol, types } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.ts';
-import { typeParsers } from './database.ts';
+import { GENERIC_PLAN, typeParsers } from './database.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const { serialize } = protocol;
 
 /** Statements worth preparing: plain data statements. Others (SET, DDL, transaction control) run as PGlite runs them. */
-const PREPARABLE = /^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|VALUES)\b/i;
+const PREPARABLE = /^\s*(?:\/\* generic plan \*\/\s*)?(?:SELECT|INSERT|UPDATE|DELETE|WITH|VALUES)\b/i;
 /** Statements after which a prepared statement's columns may have changed: the cache is emptied. */
 const CHANGES_SCHEMA = /^\s*(?:CREATE|ALTER|DROP|COMMENT)\b/i;
+/** Around a statement marked GENERIC_PLAN: its plan is chosen when it is bound, so only its Bind runs with this set. */
+const FORCE_GENERIC = 'SET plan_cache_mode = force_generic_plan';
+const UNFORCE = 'RESET plan_cache_mode';
 /** Prepared statements kept at most (the least recently used one is closed beyond it). */
 const CACHE_SIZE = 500;
 
@@ -64,8 +67,16 @@ class Connection {
       const s = this.#pglite.serializers[p.paramTypes[i]!];
       return s ? s(v) : String(v);
     });
+    const run = [serialize.bind({ statement: p.name, values: values as string[] }), serialize.execute({})];
+    if (sql.startsWith(GENERIC_PLAN) && params.length > 0) {
+      // SET is transactional: if the statement fails, the implicit (or the caller's) transaction
+      // is rolled back and the setting with it, so it never outlives this statement.
+      const [force, unforce] = [await this.#prepared(FORCE_GENERIC), await this.#prepared(UNFORCE)];
+      run.unshift(serialize.bind({ statement: force.name }), serialize.execute({}));
+      run.push(serialize.bind({ statement: unforce.name }), serialize.execute({}));
+    }
     const { messages } = await this.#pglite.execProtocol(
-      concat([...this.#closes(), serialize.bind({ statement: p.name, values: values as string[] }), serialize.execute({}), serialize.sync()]),
+      concat([...this.#closes(), ...run, serialize.sync()]),
       { syncToFs: !inTransaction },
     );
     const rows: T[] = [];

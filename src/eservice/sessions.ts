@@ -4,7 +4,7 @@
  * its SHA-256 only. A session ends after `idleMs` without a request, or at logout.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Queryable } from '../db/database.ts';
+import { planOnce, type Queryable } from '../db/database.ts';
 import type { Language } from './views.ts';
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -35,9 +35,9 @@ export const SEEN_GRANULARITY_MS = 30_000;
 export async function findSession(db: Queryable, token: string | undefined, idleMs: number): Promise<Session | undefined> {
   if (!token) return undefined;
   const key = digest(token);
-  const { rows } = await db.query<Session & { stale: boolean }>(
+  const { rows } = await db.query<Session & { stale: boolean }>(planOnce(
     `SELECT person, csrf_token AS "csrfToken", language, last_seen_at < now() - make_interval(secs => $3) AS stale
-     FROM eservice_sessions WHERE token_sha256 = $1 AND last_seen_at > now() - make_interval(secs => $2)`,
+     FROM eservice_sessions WHERE token_sha256 = $1 AND last_seen_at > now() - make_interval(secs => $2)`),
     [key, idleMs / 1000, SEEN_GRANULARITY_MS / 1000],
   );
   const found = rows[0];

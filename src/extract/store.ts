@@ -4,7 +4,7 @@
  */
 import { finnishDate } from '../common/dates.ts';
 import { uuidV7 } from '../common/uuid.ts';
-import type { Database, Queryable } from '../db/database.ts';
+import { planOnce, type Database, type Queryable } from '../db/database.ts';
 import { unpackContract } from '../reporting/packed-contract.ts';
 import { buildExtract, incomeWindow, type ExtractData, type ExtractRequest, type PartyLoan } from './content.ts';
 import type { ExtractObserver } from '../metrics/observe.ts';
@@ -37,13 +37,14 @@ FROM unnest($1::text[]) AS u(person)`;
  * e-service's Loans and Guarantees pages, which show nothing else of an extract's reading): the
  * loans of READ_PERSONS, as plain rows, in its order.
  */
-const READ_PARTY_LOANS = `
+/** A lookup by person and role, the same plan whatever the person: planned once (planOnce). */
+const READ_PARTY_LOANS = planOnce(`
 SELECT lp.role, l.lender_id AS "lenderId", o.name AS "lenderName", l.loan_type AS "loanType", l.contract_date AS "contractDate",
   l.currency_code AS "currencyCode", l.contract, l.delays,
   (SELECT p.data FROM payments p WHERE p.loan_id = l.id ORDER BY p.payment_date DESC LIMIT 1) AS "lastPayment"
 FROM loan_parties lp JOIN loans l ON l.id = lp.loan_id JOIN organisations o ON o.id = l.lender_id
 WHERE lp.person = $1 AND lp.role = $2 AND l.status = 'Active'
-ORDER BY l.contract_date, l.id`;
+ORDER BY l.contract_date, l.id`);
 
 export { READ_PERSONS as READ_PERSON_FOR_TEST };
 
