@@ -49,8 +49,8 @@ const urlHost = (host: string) => (host === '0.0.0.0' || host === '127.0.0.1' ||
 export async function buildRegisterApp(register: Register, opts: { logger?: Logger; tls?: boolean } = {}) {
   const logger = opts.logger ?? createLogger({ level: register.config.logLevel });
   // Between worker.start() (startServer) and the start of closing: what /ready and pcr_job_runner_running tell.
-  const workers = { running: false };
-  const metrics = createRegisterMetrics({ db: register.db, readDb: register.readDb, workersRunning: () => workers.running });
+  const workers = { running: false, roundAgeMs: (): number | undefined => undefined };
+  const metrics = createRegisterMetrics({ db: register.db, readDb: register.readDb, workersRunning: () => workers.running, jobRoundAgeMs: () => workers.roundAgeMs() });
   const trust = new TrustStore(register.db, register.config.trustCacheMs);
   const app = await buildApp({
     environment: register.environment,
@@ -69,6 +69,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
     [reportingJob(register.db, { environment: register.environment, logger, metrics }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date() }), ...notificationJobs(register, { logger, now: () => new Date(), metrics })],
     { logger },
   );
+  workers.roundAgeMs = () => worker.roundAgeMs();
   await app.register(reportingRoutes({ db: register.db, environment: register.environment, worker, maxReportsPerBatch: register.config.maxReportsPerBatch, metrics }));
   await app.register(extractRoutes({ db: register.db, environment: register.environment, metrics }));
   await app.register(incomeRoutes({ db: register.db, environment: register.environment }));
@@ -114,7 +115,7 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
       port: config.metricsPort,
       scrape: () => metrics.scrape(),
       contentType: metrics.contentType,
-      ready: readinessCheck({ db: register.db, workersRunning: () => workers.running, closing: () => closing }),
+      ready: readinessCheck({ db: register.db, workersRunning: () => workers.running, workersStalled: () => worker.stalled(), closing: () => closing }),
       logger,
     });
   } catch (err) {

@@ -42,6 +42,10 @@ export interface JobRunnerOptions {
   maxBackoffMs?: number;
   /** Passing failures of one item before it is run in careful mode. */
   carefulAfter?: number;
+  /** One item running longer than this makes the runner stalled (stalled()): 10 minutes. */
+  stuckItemMs?: number;
+  /** No round ended for longer than this, nothing running, makes it stalled: 60 s or 10 polls. */
+  stuckRoundMs?: number;
 }
 
 export class JobRunner {
@@ -52,6 +56,10 @@ export class JobRunner {
   private current: Promise<void> = Promise.resolve();
   /** Items that failed for a passing reason, per kind: when to try again, and how often they failed. */
   private readonly deferred = new Map<string, Map<number, { until: number; failures: number }>>();
+  /** For stalled(): when the last round (every kind one turn) ended, and the kind in runNext now. */
+  private startedAt: number | undefined;
+  private lastRoundAt: number | undefined;
+  private busy: { kind: string; since: number } | undefined;
 
   constructor(
     private readonly kinds: readonly JobKind[],
@@ -61,7 +69,32 @@ export class JobRunner {
   }
 
   start(): void {
+    this.startedAt ??= Date.now();
     this.schedule(0);
+  }
+
+  /**
+   * Why the runner is not doing its work, for readiness (/ready): not started, stopped, one item
+   * running for longer than stuckItemMs (named by its kind), or no round ended for longer than
+   * stuckRoundMs with nothing running (its loop has stopped); undefined when it is going round.
+   */
+  stalled(now: number = Date.now()): string | undefined {
+    if (this.startedAt === undefined) return 'the job runner has not started';
+    if (this.stopped) return 'the job runner has stopped';
+    const itemMs = this.opts.stuckItemMs ?? 600_000;
+    const roundMs = this.opts.stuckRoundMs ?? Math.max(60_000, 10 * (this.opts.pollMs ?? 1000));
+    if (this.busy) {
+      const ms = now - this.busy.since;
+      return ms > itemMs ? `the ${this.busy.kind} job has run one item for ${Math.round(ms / 1000)} s (more than ${Math.round(itemMs / 1000)} s)` : undefined;
+    }
+    const ms = now - (this.lastRoundAt ?? this.startedAt);
+    return ms > roundMs ? `the job runner has not gone round for ${Math.round(ms / 1000)} s (more than ${Math.round(roundMs / 1000)} s)` : undefined;
+  }
+
+  /** Milliseconds since the last round ended (since the start before the first); undefined when not started. */
+  roundAgeMs(now: number = Date.now()): number | undefined {
+    const since = this.lastRoundAt ?? this.startedAt;
+    return since === undefined ? undefined : Math.max(0, now - since);
   }
 
   /** New work was stored: run soon. */
@@ -100,6 +133,7 @@ export class JobRunner {
             if (this.stopped) return;
             if (await this.step(kind)) busy = true;
           }
+          this.lastRoundAt = Date.now();
         }
       } while (this.again && !this.stopped);
     } finally {
@@ -122,10 +156,13 @@ export class JobRunner {
       else if (careful === undefined && d.failures >= (this.opts.carefulAfter ?? 5)) careful = item;
     }
     let result: JobStep;
+    this.busy = { kind: kind.name, since: started };
     try {
       result = await kind.runNext({ skip, ...(careful !== undefined ? { careful } : {}) });
     } catch (err) {
       result = { step: 'retry', err }; // a kind's defect: it must not end the runner
+    } finally {
+      this.busy = undefined;
     }
     if (result.step === 'idle') {
       if (careful === undefined) return false;

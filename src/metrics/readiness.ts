@@ -28,6 +28,8 @@ export interface Readiness {
 export interface ReadinessOptions {
   db: Database;
   workersRunning: () => boolean;
+  /** Why the running job runner is not doing its work (JobRunner.stalled), or undefined. */
+  workersStalled?: () => string | undefined;
   /** True from the moment the server starts to close: an orchestrator should stop sending work at once. */
   closing: () => boolean;
   timeoutMs?: number;
@@ -58,7 +60,8 @@ export function readinessCheck(opts: ReadinessOptions): () => Promise<Readiness>
   return async () => {
     const notReady: Readiness['notReady'] = [];
     if (opts.closing()) notReady.push({ check: 'shutdown', reason: 'the server is shutting down' });
-    if (!opts.workersRunning()) notReady.push({ check: 'workers', reason: 'the job runner (batches, notifications, orders, bans) is not running' });
+    const stalled = opts.workersRunning() ? opts.workersStalled?.() : 'the job runner (batches, notifications, orders, bans) is not running';
+    if (stalled) notReady.push({ check: 'workers', reason: stalled });
     let version: number | undefined;
     try {
       version = await withTimeout(schemaVersion(), timeoutMs);

@@ -82,6 +82,8 @@ export interface RegisterMetricsOptions {
   readDb?: Database;
   /** Whether the job runner is running (server.ts knows). */
   workersRunning?: () => boolean;
+  /** Milliseconds since the job runner last went round (JobRunner.roundAgeMs), undefined before it starts. */
+  jobRoundAgeMs?: () => number | undefined;
   scrapeTimeoutMs?: number;
 }
 
@@ -264,6 +266,15 @@ export function createRegisterMetrics(opts: RegisterMetricsOptions): RegisterMet
     registers,
     collect() {
       this.set(opts.workersRunning?.() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pcr_job_runner_last_round_age_seconds',
+    help: "Seconds since this process's job runner last gave every kind of background work its turn (-1 before it starts); /ready fails past 60 s",
+    registers,
+    collect() {
+      const ms = opts.jobRoundAgeMs?.();
+      this.set(ms === undefined ? -1 : ms / 1000);
     },
   });
   const ops = (operation: string | undefined) => operation ?? '(none)';
