@@ -52,12 +52,19 @@ if (files.some((f) => f.includes('.browser.test.ts'))) {
   }
 }
 
+// A test that hangs fails instead of stalling the run. From Node 24 --test-timeout limits each test
+// (a test's own { timeout } wins); on Node 20.11 to 23 it limits each test FILE as a whole, which is
+// then ended by SIGTERM before its after() hooks remove its temporary folders: there the limit is one
+// per file, above the longest file's time on a busy machine. Node 20.10 (the engines' floor) has no flag.
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+const timeoutFlag = nodeMajor >= 24 ? ['--test-timeout=120000'] : nodeMajor > 20 || nodeMinor >= 11 ? ['--test-timeout=1800000'] : [];
+
 function runSuite(backend, env) {
   return new Promise((resolve) => {
     console.log(`\n# test suite on ${backend} (${files.length} files)`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...files],
+      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...timeoutFlag, ...files],
       // Every register a test starts serves its e-service on a free port (as --port 0 for the API), not on 8080.
       { env: { ...process.env, ...env, PCR_TEST_DB: backend, PCR_LOG_LEVEL: process.env.PCR_LOG_LEVEL ?? 'silent', PCR_WEB_PORT: process.env.PCR_WEB_PORT ?? '0', PCR_METRICS_PORT: process.env.PCR_METRICS_PORT ?? '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -92,9 +99,21 @@ for (const backend of backends) {
       results.push({ backend, passed: 0, failed: 1 });
       continue;
     }
+    // Interrupted (Ctrl-C, or SIGTERM): the cluster is stopped and its folder removed all the same.
+    const onSignal = (signal) => {
+      try {
+        cluster.stop();
+      } finally {
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       results.push(await runSuite('postgres', { PCR_TEST_PG_URL: cluster.url }));
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       cluster.stop();
     }
   } else {

@@ -72,12 +72,13 @@ test('dateOfDeathProblem: the rule alone', () => {
   assert.match(dateOfDeathProblem('010190-900P', '2026-12-03', '2026-12-02')!, /in the future/);
 });
 
-test('a --data-dir that holds no register is refused (only pcr serve creates one), --version answers, and --json errors are JSON', async () => {
+test('a --data-dir that holds no register is refused (only pcr serve creates one), --version answers, and --json errors are JSON', async (t) => {
   const { mkdtempSync, existsSync, readdirSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { spawnSync } = await import('node:child_process');
   const bin = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
   const empty = mkdtempSync(join(tmpdir(), 'pcr-typo-'));
+  t.after(() => rmSync(empty, { recursive: true, force: true }));
   const missing = join(empty, 'not-there');
   const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, PCR_LOG_LEVEL: 'silent' } });
   for (const dir of [empty, missing]) {
@@ -92,7 +93,6 @@ test('a --data-dir that holds no register is refused (only pcr serve creates one
   const e = JSON.parse(json.stderr) as { error: string; exitCode: number };
   assert.equal(e.exitCode, 2);
   assert.match(e.error, /holds no register/);
-  rmSync(empty, { recursive: true, force: true });
   const version = run(['--version']);
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), (JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);

@@ -7,13 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabaseUrl } from '../helpers/db.ts';
 import { seedEmbeddedDatabase } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 let copy: string;
@@ -22,7 +22,7 @@ let pg: Awaited<ReturnType<typeof createTestDatabaseUrl>>;
 let dbArgs: string[];
 
 before(async () => {
-  copy = mkdtempSync(join(tmpdir(), 'pcr-startup-'));
+  copy = tempDir('pcr-startup-'); // a copy of the package, 44 MB once built
   for (const p of ['bin/pcr.mjs', 'scripts/build.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'client/src']) cpSync(join(ROOT, p), join(copy, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   dataDir = join(copy, 'data');

@@ -1,7 +1,5 @@
 /** A whole register for tests: a test database, a CA in a temporary folder, the HTTPS server on a free port. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { addOrganisation, grantPermission, organisationRef, type OrganisationRef, type Permission, type Role } from '../../src/access/organisations.ts';
@@ -14,6 +12,7 @@ import { makeBusinessId } from '../../src/identity/business-id.ts';
 import { openRegister, type Register } from '../../src/register.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { openTestDatabase } from './db.ts';
+import { tempDir } from './temp.ts';
 
 let nextBusinessId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
 const usedBusinessIds = new Set<string>();
@@ -55,9 +54,8 @@ export interface TestRegister {
 
 export async function startTestRegister(opts: { environment?: Environment; env?: Record<string, string> } = {}): Promise<TestRegister> {
   const db = await openTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-test-'));
+  const dataDir = tempDir('pcr-test-');
   const config = resolveConfig({ dataDir, port: 0, webPort: 0, metricsPort: 0, ...(opts.environment ? { environment: opts.environment } : {}) }, { PCR_TRUST_CACHE_MS: '2000', ...opts.env });
-  const register = await openRegister(config, { db });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -66,7 +64,17 @@ export async function startTestRegister(opts: { environment?: Environment; env?:
       cb();
     },
   });
-  const server = await startServer(register, { logger: createLogger({ level: 'info', destination }) });
+  let register: Register | undefined;
+  let server: RunningServer;
+  try {
+    register = await openRegister(config, { db });
+    server = await startServer(register, { logger: createLogger({ level: 'info', destination }) });
+  } catch (err) {
+    // Nothing left behind by a register that did not start: its database (closed with it) and its folder.
+    await (register ?? db).close().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const url = `https://localhost:${server.port}`;
   const clients: HttpsJsonClient[] = [];
 
