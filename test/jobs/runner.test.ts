@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { until } from '../helpers/until.ts';
 import { JobRunner, type JobKind, type JobStep } from '../../src/jobs/runner.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -27,14 +28,6 @@ function kind(name: string, items: number[], fail: (item: number, careful: boole
     },
   };
   return { k, done, tries, carefulRuns };
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 test('every kind gets its turn, and an item failing for a passing reason waits while the others run', async () => {

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { until } from '../helpers/until.ts';
 import type { Database } from '../../src/db/database.ts';
 import { JobRunner, type JobKind, type JobStep } from '../../src/jobs/runner.ts';
 import { startOperatorListener } from '../../src/metrics/listener.ts';
@@ -16,14 +17,6 @@ import { openTestDatabase } from '../helpers/db.ts';
 import { parseSamples, plain } from './scrape.ts';
 
 const quiet = pino({ level: 'silent' });
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 let db: Database;
 before(async () => {
