@@ -4,10 +4,10 @@
  * starting at once agree on one CA; the server certificate is checked, renewed and served
  * without a restart.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -25,21 +25,13 @@ import type { Database } from '../../src/db/database.ts';
 import { openRegister, type Register } from '../../src/register.ts';
 import { createTestDatabaseUrl, openTestDatabase } from '../helpers/db.ts';
 import { startTestRegister } from '../helpers/register.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'pcr-ca-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 /** A register over db whose CA folder is caDir (the data directory a temporary one, so nothing outside is touched). */
 function open(db: Database, caDir: string, extra: { serverNames?: string; serving?: boolean } = {}): Promise<Register> {
-  return openRegister(resolveConfig({ dataDir: tempDir(), caDir, ...(extra.serverNames ? { serverNames: extra.serverNames } : {}) }, {}), {
+  return openRegister(resolveConfig({ dataDir: tempDir('pcr-ca-'), caDir, ...(extra.serverNames ? { serverNames: extra.serverNames } : {}) }, {}), {
     db,
     serving: extra.serving ?? false,
   });
@@ -58,7 +50,7 @@ async function storedFingerprint(db: Database): Promise<string | undefined> {
 test('half a CA is refused with the missing file named, and the half that is there is not written over', async () => {
   const db = await openTestDatabase();
   try {
-    const caDir = join(tempDir(), 'ca');
+    const caDir = join(tempDir('pcr-ca-'), 'ca');
     await open(db, caDir);
     const files = caFiles(caDir);
     const key = readFileSync(files.caKey, 'utf8');
@@ -89,13 +81,13 @@ test('half a CA is refused with the missing file named, and the half that is the
 test('the CA is bound to the database: another CA, or a CA folder without one, is refused and no second CA is made', async () => {
   const db = await openTestDatabase();
   try {
-    const caDir = join(tempDir(), 'ca');
+    const caDir = join(tempDir('pcr-ca-'), 'ca');
     const first = await open(db, caDir);
     const fingerprint = certificateFingerprint(readFileSync(caFiles(caDir).caCert, 'utf8'));
     assert.equal(first.caFingerprint, fingerprint);
     assert.equal(await storedFingerprint(db), fingerprint, "register_settings 'ca_fingerprint'");
 
-    const empty = join(tempDir(), 'ca');
+    const empty = join(tempDir('pcr-ca-'), 'ca');
     await assert.rejects(open(db, empty), (err: Error) => {
       assert.ok(err.message.includes(`belongs to the CA with SHA-256 fingerprint ${fingerprint}`), err.message);
       assert.ok(err.message.includes(`${empty} holds no CA`), err.message);
@@ -104,7 +96,7 @@ test('the CA is bound to the database: another CA, or a CA folder without one, i
     });
     assert.equal(existsSync(caFiles(empty).caKey), false, 'no CA was minted in the other folder');
 
-    const other = join(tempDir(), 'ca');
+    const other = join(tempDir('pcr-ca-'), 'ca');
     mkdirSync(other);
     const otherCa = await createRootCa('Another CA');
     writeFileSync(caFiles(other).caCert, otherCa.certPem);
@@ -127,14 +119,14 @@ test('the CA is bound to the database: another CA, or a CA folder without one, i
 test('two registers starting at once on a new database, each with its own CA folder, do not both make a CA', async () => {
   const pg = await createTestDatabaseUrl();
   const shared = pg ? undefined : await openTestDatabase();
-  const caDirs = [join(tempDir(), 'ca'), join(tempDir(), 'ca')];
+  const caDirs = [join(tempDir('pcr-ca-'), 'ca'), join(tempDir('pcr-ca-'), 'ca')];
   const opened: Register[] = [];
   try {
     const results = await Promise.allSettled(
       caDirs.map((caDir) =>
         pg
-          ? openRegister(resolveConfig({ databaseUrl: pg.url, dataDir: tempDir(), caDir }, { PCR_DATABASE_POOL_SIZE: '2' }))
-          : openRegister(resolveConfig({ dataDir: tempDir(), caDir }, {}), { db: shared! }),
+          ? openRegister(resolveConfig({ databaseUrl: pg.url, dataDir: tempDir('pcr-ca-'), caDir }, { PCR_DATABASE_POOL_SIZE: '2' }))
+          : openRegister(resolveConfig({ dataDir: tempDir('pcr-ca-'), caDir }, {}), { db: shared! }),
       ),
     );
     for (const r of results) if (r.status === 'fulfilled') opened.push(r.value);
@@ -155,7 +147,7 @@ test('two registers starting at once on a new database, each with its own CA fol
 test('at serve start the generated server certificate is issued again when it lacks a configured name, and one the CA did not issue is refused', async () => {
   const db = await openTestDatabase();
   try {
-    const caDir = join(tempDir(), 'ca');
+    const caDir = join(tempDir('pcr-ca-'), 'ca');
     const files = caFiles(caDir);
     const first = await open(db, caDir);
     const old = readFileSync(files.serverCert, 'utf8');
@@ -186,7 +178,7 @@ test('at serve start the generated server certificate is issued again when it la
 });
 
 test('pcr refuses (exit 2, what to do) a CA folder that is not the database\'s CA and a server certificate the CA did not issue, and warns of one that expires within 30 days', async () => {
-  const dir = tempDir();
+  const dir = tempDir('pcr-ca-');
   const pg = await createTestDatabaseUrl();
   try {
     const dbArgs = pg ? ['--database-url', pg.url, '--data-dir', dir] : ['--data-dir', dir];
@@ -196,7 +188,7 @@ test('pcr refuses (exit 2, what to do) a CA folder that is not the database\'s C
     await register.close();
     const files = caFiles(config.caDir);
 
-    const otherCaDir = join(tempDir(), 'elsewhere');
+    const otherCaDir = join(tempDir('pcr-ca-'), 'elsewhere');
     const wrongCa = await pcrHere(['org', 'list', ...dbArgs, '--ca-dir', otherCaDir]);
     assert.equal(wrongCa.code, 2, wrongCa.stderr);
     assert.ok(wrongCa.stderr.includes(register.caFingerprint) && wrongCa.stderr.includes(otherCaDir), wrongCa.stderr);

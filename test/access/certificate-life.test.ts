@@ -1,8 +1,7 @@
 /** A whole certificate life over real TLS: order → retrieve with a client-side CSR → call → renew → revoke → refused. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { orderCertificate, retrieveCertificate } from '../../src/access/certificates.ts';
@@ -10,17 +9,9 @@ import { createKeyAndCsr } from '../../src/access/pki.ts';
 import { renewOverHttps, retrieveOverHttps } from '../../src/cli/client-certs.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { tempDir } from '../helpers/temp.ts';
 
-/** Folders holding keys this file made: removed at the end, whatever happened. */
-const made: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+// Folders holding keys this file made come from tempDir(): removed when the file's process ends, whatever happened.
 
 let reg: TestRegister;
 before(async () => {

@@ -3,26 +3,17 @@
  * keys, lock, socket) is its user's only, whatever was there before and whatever the umask;
  * a data directory or CA folder of another user is refused.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { resolveConfig } from '../../src/config.ts';
 import { openRegister } from '../../src/register.ts';
 import { createTestDatabaseUrl } from '../helpers/db.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'pcr-modes-'));
-  dirs.push(d);
-  return d;
-}
 
 /** Every file and folder under dir with a group or other permission bit, as "mode path". */
 function notPrivate(dir: string): string[] {
@@ -69,7 +60,7 @@ function serveWithOpenUmask(args: string[]): Promise<{ stop(): Promise<number | 
 }
 
 test('a data directory that others could read is made private: database, CA, server and demo keys, lock and socket', async () => {
-  const dir = tempDir();
+  const dir = tempDir('pcr-modes-');
   const pg = await createTestDatabaseUrl();
   try {
     chmodSync(dir, 0o777);
@@ -116,15 +107,15 @@ test('a data directory that others could read is made private: database, CA, ser
 });
 
 test('a data directory or CA folder that belongs to another user is refused', { skip: process.getuid?.() !== 0 ? 'needs root to give a folder to another user' : false }, async () => {
-  const dir = tempDir();
+  const dir = tempDir('pcr-modes-');
   chownSync(dir, 65534, 65534);
   await assert.rejects(
     openRegister(resolveConfig({ dataDir: dir }, {})),
     /The data directory .* belongs to user id 65534, not to the user the register runs as \(0\)/,
   );
-  const caDir = join(tempDir(), 'ca');
+  const caDir = join(tempDir('pcr-modes-'), 'ca');
   mkdirSync(caDir);
   chownSync(caDir, 65534, 65534);
-  await assert.rejects(openRegister(resolveConfig({ dataDir: tempDir(), caDir }, {})), /The CA folder .* belongs to user id 65534/);
+  await assert.rejects(openRegister(resolveConfig({ dataDir: tempDir('pcr-modes-'), caDir }, {})), /The CA folder .* belongs to user id 65534/);
   assert.deepEqual(readdirSync(dir), [], 'nothing was written into it');
 });

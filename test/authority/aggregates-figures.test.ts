@@ -17,8 +17,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { organisationRef, type OrganisationRef } from '../../src/access/organisations.ts';
@@ -31,6 +30,7 @@ import type { HttpsJsonClient } from '../../src/common/https-client.ts';
 import type { Queryable } from '../../src/db/database.ts';
 import { EUR_REFERENCE_RATES, generate } from '../../src/generate/generator.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** The smallest sample whose totals stay well inside the band for any seed (seeds 1–6 measured: within 6 %). */
 const PERSONS = 6000;
@@ -238,7 +238,7 @@ async function orderAndDownload(order: Record<string, unknown>): Promise<string>
 
 before(async () => {
   reg = await startTestRegister();
-  dir = mkdtempSync(join(tmpdir(), 'pcr-agg-figures-'));
+  dir = tempDir('pcr-agg-figures-');
   const generated = await generate({ persons: PERSONS, seed: SEED, lenders: 2, outDir: join(dir, 'data'), today: generatedFor, splitByLender: true });
   expected = expectedGroups(generated.outDir);
   assert.equal(await uploadAll(generated.outDir), generated.loans, 'every generated loan is in the register');

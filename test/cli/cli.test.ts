@@ -2,8 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.ts';
@@ -11,6 +10,7 @@ import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { createTestDatabaseUrl } from '../helpers/db.ts';
 import { uniqueBusinessId } from '../helpers/register.ts';
 import { seedEmbeddedDatabase } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
 let dataDir: string;
@@ -18,7 +18,7 @@ let pg: Awaited<ReturnType<typeof createTestDatabaseUrl>>;
 let dbArgs: string[];
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pcr-cli-'));
+  dataDir = tempDir('pcr-cli-');
   pg = await createTestDatabaseUrl();
   dbArgs = pg ? ['--database-url', pg.url, '--ca-dir', join(dataDir, 'ca')] : ['--data-dir', dataDir];
   // Only pcr serve creates a register; the embedded one starts from the suite's migrated template.
@@ -140,7 +140,7 @@ test('the operator commands work while the register runs, and SIGTERM stops it g
 });
 
 test('a Production register refuses the demo and an existing register keeps its environment', { timeout: 600_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-env-'));
+  const dir = tempDir('pcr-env-');
   const pg2 = await createTestDatabaseUrl();
   const args = pg2 ? ['--database-url', pg2.url, '--ca-dir', join(dir, 'ca')] : ['--data-dir', dir];
   if (!pg2) await seedEmbeddedDatabase(dir);

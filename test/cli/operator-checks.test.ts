@@ -13,6 +13,7 @@ import { dateOfDeathProblem } from '../../src/extract/persons.ts';
 import { parsePersonalIdentityCode } from '../../src/identity/personal-identity-code.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 before(async () => {
@@ -73,11 +74,10 @@ test('dateOfDeathProblem: the rule alone', () => {
 });
 
 test('a --data-dir that holds no register is refused (only pcr serve creates one), --version answers, and --json errors are JSON', async (t) => {
-  const { mkdtempSync, existsSync, readdirSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+  const { existsSync, readdirSync } = await import('node:fs');
   const { spawnSync } = await import('node:child_process');
   const bin = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
-  const empty = mkdtempSync(join(tmpdir(), 'pcr-typo-'));
+  const empty = tempDir('pcr-typo-');
   t.after(() => rmSync(empty, { recursive: true, force: true }));
   const missing = join(empty, 'not-there');
   const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, PCR_LOG_LEVEL: 'silent' } });

@@ -7,8 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import type { OrganisationRef } from '../../src/access/organisations.ts';
@@ -22,13 +21,14 @@ import {
 import { feedMarkPassed } from '../helpers/bans.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, testPerson } from '../helpers/reports.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 let dir: string;
 const clients: RegisterClient[] = [];
 before(async () => {
   reg = await startTestRegister();
-  dir = mkdtempSync(join(tmpdir(), 'pcr-client-'));
+  dir = tempDir('pcr-client-');
 });
 after(async () => {
   for (const c of clients) c.close();

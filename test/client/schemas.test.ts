@@ -8,8 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -19,6 +18,7 @@ import { generate, typeNameOf, type JsonSchema, type OpenApiDocument } from '../
 import { OPERATIONS, RegisterClient, type CreditRegisterExtract, type ExtractLoan, type GetLoanAnswer, type IncomeFeedAnswer, type LoanReport, type WhoAmIAnswer } from '../../client/src/index.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, testPerson } from '../helpers/reports.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const root = fileURLToPath(new URL('../../client/', import.meta.url));
 const update = process.env.PCR_UPDATE_CLIENT === '1';
@@ -29,7 +29,7 @@ let dir: string;
 before(async () => {
   reg = await startTestRegister();
   doc = (await reg.anonymous().get<OpenApiDocument>('/openapi.json')).body;
-  dir = mkdtempSync(join(tmpdir(), 'pcr-client-schemas-'));
+  dir = tempDir('pcr-client-schemas-');
 });
 after(async () => {
   await reg.close();

@@ -2,18 +2,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EMBEDDED_SHARED_BUFFERS_MB } from '../../src/db/pglite.ts';
 import { ConfigError, resolveConfig, unknownSettings, type ConfigInput, type RegisterConfig } from '../../src/config.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
 let dir: string;
 let certFile: string;
 let keyFile: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pcr-config-'));
+  dir = tempDir('pcr-config-');
   certFile = join(dir, 'cert.pem');
   keyFile = join(dir, 'key.pem');
   writeFileSync(certFile, 'cert');

@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMBEDDED_SHARED_BUFFERS_MB, embeddedSettings, openPglite } from '../../src/db/pglite.ts';
 import type { Database } from '../../src/db/database.ts';
 import { BACKEND, openTestDatabase } from '../helpers/db.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const embeddedOnly = { skip: BACKEND !== 'pglite' && 'the embedded back end only' };
 
@@ -48,7 +48,7 @@ test('a test database of the embedded back end runs with the register\'s memory 
 });
 
 test('a new data directory gets the settings in its postgresql.conf, and one made before them gets them at open', embeddedOnly, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-memory-'));
+  const dir = tempDir('pcr-memory-');
   try {
     const first = await openPglite({ dataDir: dir });
     await first.close();

@@ -11,11 +11,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKEND, createTestDatabaseUrl } from '../helpers/db.ts';
 import { openTargetDatabase, seedEmbeddedDatabase, spawnServe, type RegisterTarget, type ServeProcess } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** The README's commands (section "Credit register extracts", synthetic data), as printed there. */
 export const README_COMMANDS = `npx pcr generate --persons 300 --lenders 2 --seed 1 --out ./generated --split-by-lender
@@ -29,7 +29,7 @@ for pair in loans:AddLoans repayments:Repayments delayedRepayments:DelayedRepaym
 done`;
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'pcr-genload-'));
+const work = tempDir('pcr-genload-');
 let database: Awaited<ReturnType<typeof createTestDatabaseUrl>>;
 let target: RegisterTarget;
 let server: ServeProcess | undefined;

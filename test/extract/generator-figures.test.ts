@@ -8,11 +8,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scaledToText, toScaled } from '../../src/common/decimal.ts';
 import { EUR_REFERENCE_RATES, generate } from '../../src/generate/generator.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const ADULTS = 5_500_000n;
 const PERSONS = 25_000;
@@ -66,7 +66,7 @@ let dir: string;
 let stock: StockRow[];
 let personsWithHousingLoan: number;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pcr-gen-figures-'));
+  dir = tempDir('pcr-gen-figures-');
   const r = await generate({ persons: PERSONS, seed: 1, lenders: 5, outDir: dir, today: '2024-12-31' });
   const latest = new Map<string, Repayment>();
   for (const p of ndjson<Repayment>(join(r.outDir, 'repayments.ndjson'))) latest.set(`${p.lenderBusinessId} ${p.loanNumber.number}`, p);

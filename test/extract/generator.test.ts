@@ -2,8 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { organisationRef } from '../../src/access/organisations.ts';
@@ -13,12 +12,13 @@ import { finnishDate } from '../../src/common/dates.ts';
 import { generate, syntheticPerson } from '../../src/generate/generator.ts';
 import { parsePersonalIdentityCode } from '../../src/identity/personal-identity-code.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 let dir: string;
 before(async () => {
   reg = await startTestRegister();
-  dir = mkdtempSync(join(tmpdir(), 'pcr-gen-'));
+  dir = tempDir('pcr-gen-');
 });
 after(async () => {
   await reg.close();

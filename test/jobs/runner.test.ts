@@ -83,3 +83,29 @@ test('stop() waits for the item in hand and nothing runs after it', async () => 
   assert.equal(runs, after);
   assert.equal(runs, 1);
 });
+
+test('stop() does not wait for ever on an item that never ends: after its grace it returns, warning with the kind', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+  let runs = 0;
+  const hung: JobKind = {
+    name: 'notification-delivery',
+    runNext: () => {
+      runs++;
+      return new Promise<JobStep>(() => {}); // a delivery whose server never answers
+    },
+  };
+  const runner = new JobRunner([hung], { logger, pollMs: 5, stopGraceMs: 50 });
+  runner.start();
+  await until(() => runs === 1);
+  let returned = false;
+  const stopped = runner.stop().then(() => (returned = true));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(returned, false, 'within its grace stop() still waits for the item');
+  await stopped;
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]!.job, 'notification-delivery');
+  assert.equal(warnings[0]!.graceMs, 50);
+  assert.match(String(warnings[0]!.msg), /taken again/);
+  assert.equal(runs, 1, 'and nothing more was started');
+});

@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { resolveConfig } from '../../src/config.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/http/logging.ts';
@@ -21,6 +20,7 @@ import { BACKEND, createTestDatabaseUrl, openTestDatabase } from '../helpers/db.
 import { spawnServe } from '../helpers/serve-process.ts';
 import { startTestRegister } from '../helpers/register.ts';
 import { parseSamples, plain } from './scrape.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -97,7 +97,7 @@ test('anything else is 404, a wrong method 405, HEAD has no body; no input gets 
 
 test('/ready turns 503 naming the database when it is gone; /metrics still answers at once (its gauges NaN); /health stays 200', async () => {
   const db = await openTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-metrics-'));
+  const dataDir = tempDir('pcr-metrics-');
   const register = await openRegister(resolveConfig({ dataDir, port: 0, webPort: 0, metricsPort: 0 }, {}), { db });
   const server = await startServer(register, { logger: silent });
   try {
@@ -173,7 +173,7 @@ test('a metrics port in use: the server does not start, and leaves the API port 
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
   const busyPort = (busy.address() as AddressInfo).port;
   const db = await openTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-metrics-'));
+  const dataDir = tempDir('pcr-metrics-');
   // The API on a port chosen here, so that it can be looked at afterwards.
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
@@ -191,7 +191,7 @@ test('a metrics port in use: the server does not start, and leaves the API port 
 });
 
 test('pcr serve: the JSON start-up line keeps its fields and adds metricsUrl; the listener answers there', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-metrics-serve-'));
+  const dataDir = tempDir('pcr-metrics-serve-');
   const pg = BACKEND === 'postgres' ? await createTestDatabaseUrl() : undefined;
   const serve = await spawnServe(pg ? { kind: 'postgres', databaseUrl: pg.url, dataDir } : { kind: 'pglite', dataDir }, { PCR_METRICS_PORT: '0', PCR_WEB_PORT: '0' });
   try {

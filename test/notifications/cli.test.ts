@@ -6,8 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finnishDate } from '../../src/common/dates.ts';
 import { setNotifications } from '../../src/extract/persons.ts';
@@ -17,6 +16,7 @@ import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
 import { FakeSuomiFi } from './fake-suomifi.ts';
 import { addDays, Clock, drain, queue, Recorder, rowOf } from './helpers.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 let fake: FakeSuomiFi;
@@ -24,7 +24,7 @@ let dir: string;
 before(async () => {
   reg = await startTestRegister({ env: { PCR_NOTIFY_ADAPTER: 'off' } });
   fake = await new FakeSuomiFi().start();
-  dir = mkdtempSync(join(tmpdir(), 'pcr-notify-cli-'));
+  dir = tempDir('pcr-notify-cli-');
   writeFileSync(join(dir, 'token'), 't');
 });
 after(async () => {

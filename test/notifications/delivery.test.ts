@@ -6,8 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, Queryable } from '../../src/db/database.ts';
 import { setDateOfDeath, setNotifications } from '../../src/extract/persons.ts';
@@ -19,6 +18,7 @@ import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { openEmptyDatabase, openTestDatabase } from '../helpers/db.ts';
 import { testPerson } from '../helpers/reports.ts';
 import { addDays, at, Clock, drain, extractsAt, lender, outbox, queue, Recorder, rowOf } from './helpers.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const D = '2030-01-14';
 
@@ -177,7 +177,7 @@ test('given up after the limit of attempts, at once on a refusal for good; both 
 
 test('a crash after sending but before marking: the row is sent again after its lease, with the same external id; the mailbox keeps one', () =>
   withDb(async (db) => {
-    const dir = mkdtempSync(join(tmpdir(), 'pcr-notify-'));
+    const dir = tempDir('pcr-notify-');
     try {
       const p = testPerson();
       await queue(db, p, D);
@@ -217,7 +217,7 @@ test('a crash after sending but before marking: the row is sent again after its 
   }));
 
 test('the file mailbox: one NDJSON line a message with externalId, recipient, title, body and sentAt, readable by its owner only', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-notify-'));
+  const dir = tempDir('pcr-notify-');
   try {
     const box = new FileMailbox(join(dir, 'm.ndjson'));
     const text = notificationText({ extractCount: 2, extractDay: D });

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { notificationJobs } from '../../src/notifications/job.ts';
 import { startTestRegister } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
 import { addDays, queue, rowOf } from './helpers.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 function capture(): { logger: pino.Logger; lines: { level: number; msg: string; adapter?: string; mailbox?: string }[] } {
   const lines: { level: number; msg: string; adapter?: string; mailbox?: string }[] = [];
@@ -48,7 +48,7 @@ test('a Test register delivers the outbox to <data-dir>/notifications.ndjson by 
 
 test('which adapter runs: Test defaults to the file, Production to none with a warning; off is off; suomifi when configured', (t) => {
   const db = {} as never; // the jobs are only built here, not run
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-notify-'));
+  const dir = tempDir('pcr-notify-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 't');

@@ -4,8 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../../src/db/database.ts';
 import { SuomiFiMessages } from '../../src/notifications/adapters.ts';
@@ -14,13 +13,14 @@ import { openTestDatabase } from '../helpers/db.ts';
 import { testPerson } from '../helpers/reports.ts';
 import { FakeSuomiFi } from './fake-suomifi.ts';
 import { addDays, at, Clock, drain, queue, rowOf } from './helpers.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const D = '2030-02-11';
 let dir: string;
 let tokenFile: string;
 let passwordFile: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pcr-suomifi-'));
+  dir = tempDir('pcr-suomifi-');
   tokenFile = join(dir, 'token');
   passwordFile = join(dir, 'password');
   writeFileSync(tokenFile, 'first-token\n');

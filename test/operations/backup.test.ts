@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
@@ -33,6 +33,7 @@ import { BACKEND } from '../helpers/db.ts';
 import { ownerOf, uniqueBusinessId } from '../helpers/register.ts';
 import { getLoan, lumpSumLoan, report, testPerson } from '../helpers/reports.ts';
 import { seedEmbeddedDatabase, spawnServe } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const BIN = new URL('../../bin/pcr.mjs', import.meta.url).pathname;
 const TODAY = finnishDate();
@@ -118,7 +119,7 @@ after(() => {
 });
 
 test('embedded: pcr backup of a running register, through its operator channel: a private file, recorded in the audit trail', { skip: BACKEND !== 'pglite' && 'the embedded back end' }, async () => {
-  const base = mkdtempSync(join(tmpdir(), 'pcr-backup-'));
+  const base = tempDir('pcr-backup-');
   const dataDir = join(base, 'register');
   const file = join(base, 'register.tar.gz');
   mkdirSync(dataDir, { mode: 0o700 });
@@ -193,7 +194,7 @@ test('embedded: pcr restore into a new folder, with the CA; the loans are there 
 });
 
 test('embedded: a stopped register is backed up by opening its folder; a PostgreSQL register and a folder without a register are refused', { skip: BACKEND !== 'pglite' && 'the embedded back end' }, async () => {
-  const base = mkdtempSync(join(tmpdir(), 'pcr-backup-'));
+  const base = tempDir('pcr-backup-');
   try {
     const dataDir = join(base, 'register');
     mkdirSync(dataDir, { mode: 0o700 });
@@ -245,7 +246,7 @@ function run(tool: string, args: string[], opts: { asOwner?: boolean; input?: st
 
 /** A folder the cluster's owner may write (a cluster's keepDir). */
 function ownedDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   if (asRoot) {
     const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
     chownSync(dir, id('-u'), id('-g'));
@@ -257,7 +258,7 @@ interface Cluster { url: string; port: number; dir: string; stop(): void }
 
 /** A register (in this process) on a cluster, with the CA folder in caDir. */
 async function serveOn(url: string, caDir: string): Promise<{ register: Register; server: RunningServer; url: string; close(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-backup-reg-'));
+  const dataDir = tempDir('pcr-backup-reg-');
   const register = await openRegister(resolveConfig({ dataDir, databaseUrl: url, caDir, port: 0, webPort: 0 }, { ...process.env, PCR_RATE_LIMIT: '0' }));
   const server = await startServer(register, { logger: createLogger({ level: 'silent' }) });
   return {
@@ -286,7 +287,7 @@ before(async () => {
   // Transaction ids well above a new cluster's: after a logical restore the feed's positions are then above the new server's ids.
   const admin = spawnSync(join(pgBin(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', cluster.url, '-c', 'DO $$ BEGIN FOR i IN 1..3000 LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$'], { encoding: 'utf8' });
   assert.equal(admin.status, 0, admin.stderr);
-  const work = mkdtempSync(join(tmpdir(), 'pcr-backup-work-'));
+  const work = tempDir('pcr-backup-work-');
   cleanup.push(() => rmSync(work, { recursive: true, force: true }));
   const caDir = join(work, 'ca');
   const reg = await serveOn(cluster.url, caDir);

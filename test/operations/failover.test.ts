@@ -11,8 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { grantPermission } from '../../src/access/organisations.ts';
@@ -27,6 +26,8 @@ import { batchRequest, lumpSumLoan, type Json } from '../helpers/reports.ts';
 import { setUpLenders, spawnServe, type ServeProcess, type SpawnedLender } from '../helpers/serve-process.ts';
 // @ts-expect-error plain ES module without types
 import { startReplicatedCluster } from '../../scripts/pg-cluster.mjs';
+import { tempDir } from '../helpers/temp.ts';
+import { until } from '../helpers/until.ts';
 
 const skip = BACKEND === 'pglite' ? 'the embedded database has no standby: failover needs PostgreSQL' : false;
 
@@ -60,7 +61,7 @@ before(async () => {
   if (skip) return;
   // fsync off: the test kills server processes, not the machine, so the OS still holds what was written.
   cluster = (await startReplicatedCluster({ synchronous: true, label: 'pcr-failover', tuning: { fsync: 'off', full_page_writes: 'off' } })) as ReplicatedCluster;
-  dataDir = mkdtempSync(join(tmpdir(), 'pcr-failover-'));
+  dataDir = tempDir('pcr-failover-');
   const target = { kind: 'postgres' as const, databaseUrl: cluster.url, dataDir };
   const spawned = await setUpLenders(target, 3);
   // The lenders ask for extracts too: the extract permission and a data-use certificate each.
@@ -168,19 +169,11 @@ async function extractLoop(lender: Lender, serverIndex: number): Promise<void> {
   }
 }
 
-/** Waits (bounded, so that a register that never recovers fails the test instead of hanging it) until `done`. */
-async function until(what: string, done: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('the primary killed under reporting and extract load: every 202 and every answered extract survives on the promoted standby, and the register carries on', { skip, timeout: 300_000 }, async (t) => {
   const loops = lenders.flatMap((l, i) => [reportingLoop(l, i % 2, `${i}`), extractLoop(l, (i + 1) % 2)]);
 
-  await until('load acknowledged before the kill', () => acked.length >= 12 && answered.length >= 12);
+  await until(() => acked.length >= 12 && answered.length >= 12, 90_000, 'load acknowledged before the kill', 20);
   assert.equal(cluster.query(cluster.primary, "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'pcr_standby'"), 'sync', 'the standby is synchronous: every COMMIT waits for it');
 
   // In this process too, on the same host list: a pool with a transaction open across the kill.
@@ -202,7 +195,7 @@ test('the primary killed under reporting and extract load: every 202 and every a
   cluster.kill(cluster.primary);
   const killedAt = clock;
   // The register notices: requests fail while no server of its list accepts writes.
-  await until('a request failing after the kill', () => failures.length > before.failures, 30_000);
+  await until(() => failures.length > before.failures, 30_000, 'a request failing after the kill', 20);
   // The connection of the open transaction was cut while the pool had lent it out: that must not
   // end the process (an unhandled 'error' on the client), and the transaction fails as transient.
   resume();
@@ -213,7 +206,7 @@ test('the primary killed under reporting and extract load: every 202 and every a
 
   // Both processes, never restarted, acknowledge new batches and answer new extracts on the promoted server.
   const since = (list: { sentAt: number; server: number }[], server: number) => list.filter((x) => x.sentAt > promotedAt && x.server === server).length;
-  await until('both processes serving after the promotion', () => [0, 1].every((s) => since(acked, s) >= 3 && since(answered, s) >= 3));
+  await until(() => [0, 1].every((s) => since(acked, s) >= 3 && since(answered, s) >= 3), 90_000, 'both processes serving after the promotion', 20);
   running = false;
   await Promise.all(loops);
   assert.ok(servers.every((s) => s.child.exitCode === null && s.child.signalCode === null), 'both register processes are still the ones started');

@@ -8,8 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueCertificate } from '../../src/access/certificates.ts';
@@ -25,6 +24,7 @@ import { ownerOf, uniqueBusinessId } from '../helpers/register.ts';
 import { testPerson } from '../helpers/reports.ts';
 // @ts-expect-error plain ES module without types
 import { startReplicatedCluster } from '../../scripts/pg-cluster.mjs';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = BACKEND === 'pglite' ? 'the embedded database has no standby: read replicas need PostgreSQL' : false;
 
@@ -51,7 +51,7 @@ const feed = async (cursor?: string): Promise<Page> => {
 };
 
 /** Pages until the standby has the person's change (the replication's lag, bounded). */
-async function until(cursor: string, person: string): Promise<{ page: Page; cursor: string }> {
+async function pageUntilChangeOf(cursor: string, person: string): Promise<{ page: Page; cursor: string }> {
   for (let i = 0; i < 300; i++) {
     const page = await feed(cursor);
     if (page.changes.some((c) => c.personIdCode === person)) return { page, cursor: page.nextCursor };
@@ -64,7 +64,7 @@ async function until(cursor: string, person: string): Promise<{ page: Page; curs
 before(async () => {
   if (skip) return;
   cluster = await startReplicatedCluster({ synchronous: false });
-  dataDir = mkdtempSync(join(tmpdir(), 'pcr-replica-'));
+  dataDir = tempDir('pcr-replica-');
   const config = resolveConfig({ dataDir, databaseUrl: cluster.primary.url, readDatabaseUrl: cluster.standby.url, caDir: join(dataDir, 'ca'), port: 0, webPort: 0, metricsPort: 0 }, {});
   register = await openRegister(config);
   server = await startServer(register, { logger: createLogger({ level: 'silent' }) });
@@ -90,7 +90,7 @@ test('the ban feed reads the standby: a change the standby has not replayed is n
   await cli(['ban', 'consent', '--id-code', first, '--give']);
     await cli(['ban', 'set', '--id-code', first, '--reason', 'Other']);
   const start = await feed();
-  const a = start.changes.some((c) => c.personIdCode === first) ? { cursor: start.nextCursor } : await until(start.nextCursor, first);
+  const a = start.changes.some((c) => c.personIdCode === first) ? { cursor: start.nextCursor } : await pageUntilChangeOf(start.nextCursor, first);
 
   // Replay paused: the standby stays where it is, the primary goes on.
   cluster.query(cluster.standby, 'SELECT pg_wal_replay_pause()');
@@ -112,7 +112,7 @@ test('the ban feed reads the standby: a change the standby has not replayed is n
       await sleep(100);
     }
     cluster.query(cluster.standby, 'SELECT pg_wal_replay_resume()');
-    const b = await until(a.cursor, second);
+    const b = await pageUntilChangeOf(a.cursor, second);
     assert.deepEqual(b.page.changes.filter((c) => c.personIdCode === second).map((c) => c.change), ['Set'], 'once');
     const rest = await feed(b.cursor);
     assert.deepEqual(rest.changes, [], 'and not again');

@@ -11,8 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { addOrganisation, findOrganisation, grantPermission, organisationRef, type OrganisationRef } from '../../src/access/organisations.ts';
@@ -29,6 +28,8 @@ import { ownerOf, uniqueBusinessId } from '../helpers/register.ts';
 import { batchRequest, lumpSumLoan, testPerson, type BatchStatusBody, type Json, type Op } from '../helpers/reports.ts';
 import { spawnServe, type RegisterTarget, type ServeProcess } from '../helpers/serve-process.ts';
 import { extractsAt } from '../notifications/helpers.ts';
+import { tempDir } from '../helpers/temp.ts';
+import { reached } from '../helpers/until.ts';
 
 const skip = BACKEND === 'pglite' ? 'the embedded database is open in one process only: several register processes need PostgreSQL' : false;
 
@@ -91,7 +92,7 @@ async function setUp(t: Extract<RegisterTarget, { kind: 'postgres' }>): Promise<
 
 before(async () => {
   if (skip) return;
-  dataDir = mkdtempSync(join(tmpdir(), 'pcr-shared-'));
+  dataDir = tempDir('pcr-shared-');
   database = await createTestDatabaseUrl();
   const target = { kind: 'postgres' as const, databaseUrl: database!.url, dataDir };
   await setUp(target);
@@ -121,14 +122,6 @@ function client(server: ServeProcess, identity: TlsIdentity): HttpsJsonClient {
   return c;
 }
 
-/** Until `done` answers true, or the deadline (a time): whether it did. */
-async function until(done: () => Promise<boolean>, deadline: number): Promise<boolean> {
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The JSON log lines of a process with this message. */
 function logged(server: ServeProcess, msg: string): Record<string, unknown>[] {
@@ -307,13 +300,13 @@ test(`${PROCESSES} register processes under load at once: batches, extracts, rec
   // Every batch finishes.
   const statusVia = new Map(lenders.map((l, i) => [l, client(servers[i % servers.length]!, l.reporting!)]));
   const finals = new Map<Sent, BatchStatusBody>();
-  const batchesDone = await until(async () => {
+  const batchesDone = await reached(async () => {
     await Promise.all(sent.filter((s) => !finals.has(s)).map(async (s) => {
       const st = (await statusVia.get(s.lender)!.post<BatchStatusBody>('/GetBatchStatus', { targetEnvironment: 'Test', owner: ownerOf(s.lender.ref), batchReference: s.reference })).body;
       if (st.batchStatus.startsWith('Finished')) finals.set(s, st);
     }));
     return finals.size === sent.length;
-  }, deadline);
+  }, deadline, 100);
   assert.ok(batchesDone, `batches not finished: ${sent.filter((s) => !finals.has(s)).map((s) => s.reference).join(', ')}`);
   for (const [s, st] of finals) {
     const codes = (st.rejectedReports ?? []).flatMap((r) => r.errorResponses.map((e) => e.errorCode));
@@ -323,18 +316,18 @@ test(`${PROCESSES} register processes under load at once: batches, extracts, rec
 
   // Every period that has ended gets its delivery, produced.
   const periods = Math.round((Date.parse(`${finnishDate()}T00:00:00Z`) - Date.parse(`${firstPeriod}T00:00:00Z`)) / DAY);
-  const deliveriesDone = await until(async () => {
+  const deliveriesDone = await reached(async () => {
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM data_deliveries WHERE order_id = ANY($1::uuid[]) AND status = 'Ready'`, [orderIds]);
     return rows[0]!.n >= ORDERS * periods;
-  }, deadline);
+  }, deadline, 100);
   assert.ok(deliveriesDone, 'every due delivery produced');
 
   // Every due notification is sent (the rows are ended after the message is in a mailbox).
   const due = [...new Set([...notified.values()].flat())];
-  const sentDone = await until(async () => {
+  const sentDone = await reached(async () => {
     const { rows } = await db.query<{ n: number }>(`SELECT count(DISTINCT person)::int AS n FROM notification_outbox WHERE person = ANY($1::text[]) AND state = 'Sent'`, [due]);
     return rows[0]!.n === due.length;
-  }, deadline);
+  }, deadline, 100);
   assert.ok(sentDone, 'every person with a notification due got one');
 });
 

@@ -1,13 +1,13 @@
 /** Packed contracts (reporting/packed-contract.ts): exact round trip, compact, and the stored formats stay readable. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../../src/generate/generator.ts';
 import { packContract, packContractHex, unpackContract } from '../../src/reporting/packed-contract.ts';
 import { checkLoanReport, type StoredContract } from '../../src/reporting/rules.ts';
 import type { LoanReport } from '../../src/reporting/schemas.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const contract: StoredContract = {
   loanType: 'RunningAccountLoan', contractDate: '2019-02-03', currencyCode: 'USD', borrowersCount: 2,
@@ -46,7 +46,7 @@ test('an unknown format is refused, not misread', () => {
 });
 
 test("generated contracts pack to a small fraction of their JSON (the loans table an extract reads stays in memory)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-packed-'));
+  const dir = tempDir('pcr-packed-');
   try {
     await generate({ persons: 300, seed: 7, lenders: 3, outDir: dir, today: '2026-11-25' });
     const lines = readFileSync(join(dir, 'loans.ndjson'), 'utf8').trim().split('\n');

@@ -2,8 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { processBatch } from '../../src/reporting/processor.ts';
@@ -12,6 +11,7 @@ import { counting, createTestDatabaseUrl } from '../helpers/db.ts';
 import { startTestRegister, uniqueBusinessId, type TestRegister } from '../helpers/register.ts';
 import { batchRequest, lumpSumLoan, waitForBatch } from '../helpers/reports.ts';
 import { seedEmbeddedDatabase } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 before(async () => {
@@ -103,7 +103,7 @@ function run(args: string[]): Promise<string> {
 }
 
 test('a batch answered 202 survives a crash (SIGKILL) of the register, and no report is applied twice', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pcr-crash-'));
+  const dir = tempDir('pcr-crash-');
   const pg = await createTestDatabaseUrl();
   const db = pg ? ['--database-url', pg.url, '--ca-dir', join(dir, 'ca')] : ['--data-dir', dir];
   // Only pcr serve creates a register; the embedded one starts from the suite's migrated template.

@@ -1,20 +1,20 @@
 /** `pcr upload`: batches, progress, rejected reports with their lines, and resuming without sending a batch twice. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCertFiles } from '../../src/cli/client-certs.ts';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan } from '../helpers/reports.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let reg: TestRegister;
 let dir: string;
 before(async () => {
   reg = await startTestRegister();
-  dir = mkdtempSync(join(tmpdir(), 'pcr-upload-'));
+  dir = tempDir('pcr-upload-');
 });
 after(async () => {
   await reg.close();

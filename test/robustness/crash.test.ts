@@ -7,18 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { runCrashCycles } from '../helpers/crash-cycle.ts';
 import { BACKEND, createTestDatabaseUrl } from '../helpers/db.ts';
 import { seedEmbeddedDatabase, type RegisterTarget } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const CYCLES = Number(process.env.PCR_CRASH_CYCLES ?? 5);
 const SEED = Number(process.env.PCR_CRASH_SEED ?? 9);
 
 test(`kill -9 under concurrent reporting, ${CYCLES} times: every acknowledged batch applied exactly once (${BACKEND})`, { timeout: 300_000 }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pcr-crash-'));
+  const dataDir = tempDir('pcr-crash-');
   const pg = await createTestDatabaseUrl();
   const target: RegisterTarget = pg ? { kind: 'postgres', databaseUrl: pg.url, dataDir } : { kind: 'pglite', dataDir };
   try {

@@ -8,9 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import type { Database } from '../../src/db/database.ts';
@@ -20,6 +18,7 @@ import { BACKEND, createTestDatabaseUrl } from '../helpers/db.ts';
 import { ownerOf } from '../helpers/register.ts';
 import { batchRequest, lumpSumLoan, type BatchStatusBody, type Json, type Op } from '../helpers/reports.ts';
 import { setUpLenders, spawnServe, type ServeProcess, type SpawnedLender } from '../helpers/serve-process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = BACKEND === 'pglite' ? 'the embedded database is open in one process only: several register processes need PostgreSQL' : false;
 
@@ -32,7 +31,7 @@ const clients: HttpsJsonClient[] = [];
 
 before(async () => {
   if (skip) return;
-  dataDir = mkdtempSync(join(tmpdir(), 'pcr-two-'));
+  dataDir = tempDir('pcr-two-');
   database = await createTestDatabaseUrl();
   const target = { kind: 'postgres' as const, databaseUrl: database!.url, dataDir };
   lenders = await setUpLenders(target, 7);

@@ -1,0 +1,46 @@
+/**
+ * Both back ends return the same JavaScript types (src/db/database.ts typeParsers): int8 as a
+ * number, numeric and date as exact strings, bytea as a Buffer with exactly the stored bytes,
+ * whether read as a column or bound as a parameter and read back.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Database } from '../../src/db/database.ts';
+import { typeParsers, TYPE_OIDS } from '../../src/db/database.ts';
+import { openTestDatabase } from '../helpers/db.ts';
+
+let db: Database;
+before(async () => {
+  db = await openTestDatabase();
+});
+after(() => db.close());
+
+const every = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+
+test('bytea comes back as a Buffer of exactly its bytes: every byte value, empty, NULL', async () => {
+  const { rows } = await db.query<{ a: Buffer; empty: Buffer; none: Buffer | null; literal: Buffer }>(
+    "SELECT $1::bytea AS a, ''::bytea AS empty, NULL::bytea AS none, '\\x00ff5c78'::bytea AS literal", [every]);
+  const r = rows[0]!;
+  assert.ok(Buffer.isBuffer(r.a) && Buffer.isBuffer(r.empty) && Buffer.isBuffer(r.literal));
+  assert.ok(r.a.equals(every));
+  assert.equal(r.empty.length, 0);
+  assert.equal(r.none, null);
+  assert.deepEqual([...r.literal], [0x00, 0xff, 0x5c, 0x78]);
+});
+
+test('bytea inside a row of a larger result: each row its own bytes', async () => {
+  const { rows } = await db.query<{ n: number; b: Buffer }>('SELECT n, decode(repeat(lpad(to_hex(n), 2, \'0\'), n), \'hex\') AS b FROM generate_series(1, 200) AS n ORDER BY n');
+  assert.equal(rows.length, 200);
+  for (const { n, b } of rows) assert.ok(b.equals(Buffer.alloc(n, n)), `row ${n}`);
+});
+
+test('the other overridden types: int8 a number, numeric and date exact strings', async () => {
+  const { rows } = await db.query<{ i: number; m: string; d: string }>("SELECT 9007199254740991::int8 AS i, 12345678901234567890.01::numeric AS m, '2026-02-28'::date AS d");
+  assert.deepEqual(rows[0], { i: 9007199254740991, m: '12345678901234567890.01', d: '2026-02-28' });
+});
+
+test('the bytea parser alone: hex text and the old escape format', () => {
+  const parse = typeParsers[TYPE_OIDS.bytea]!;
+  assert.deepEqual([...(parse('\\x0001ff') as Buffer)], [0, 1, 255]);
+  assert.deepEqual([...(parse('a\\000\\\\b') as Buffer)], [0x61, 0, 0x5c, 0x62]);
+});
