@@ -46,6 +46,8 @@ export interface JobRunnerOptions {
   stuckItemMs?: number;
   /** No round ended for longer than this, nothing running, makes it stalled: 60 s or 10 polls. */
   stuckRoundMs?: number;
+  /** How long stop() waits for the item in hand: 30 s, well inside systemd's 90 s before it kills. */
+  stopGraceMs?: number;
 }
 
 export class JobRunner {
@@ -104,11 +106,23 @@ export class JobRunner {
     else this.schedule(0);
   }
 
-  /** Finishes the items in hand and stops. */
+  /**
+   * Finishes the item in hand and stops; an item still running after stopGraceMs (a hung
+   * delivery, a lock never granted) is left to itself, with a warning naming its kind, so that a
+   * shutdown never hangs on it. Its claim dies with its transaction or lease when the process
+   * closes its database, and whichever process looks next takes the item again.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.current;
+    const graceMs = this.opts.stopGraceMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.current.then(() => true),
+      new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) this.opts.logger.warn({ job: this.busy?.kind, graceMs }, 'stopping without the background item in hand: it will be taken again');
   }
 
   private schedule(ms: number): void {
