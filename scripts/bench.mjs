@@ -14,6 +14,7 @@ const BENCHMARKS = {
   'ban-feed': 'a credit information company catching up: GetVoluntaryBanChanges changes/s, first/last page, register RSS vs COPY; BENCH_BAN_PERSONS, BENCH_BAN_CHANGES, BENCH_LIMIT',
   memory: 'the register\'s RSS (VmRSS sampled, VmHWM) at idle, under reporting and under extracts, PGlite and PostgreSQL (and the cluster\'s PSS); BENCH_PERSONS, BENCH_REQUESTS, BENCH_BACKENDS',
   replication: 'the price of the synchronous standby: reporting and extract load on one server vs a primary with a synchronous standby, ratios; BENCH_LOANS, BENCH_REQUESTS',
+  'read-replica': 'what --read-database-url gains: extracts and a company paging the ban feed at once, every read on the primary vs the feed on the standby, ratios; BENCH_REQUESTS, BENCH_FEED_PASSES, BENCH_BANS',
   eservice: 'the e-service pages of a logged-in person (20 loans, 5 guarantees, 500 / 50 000 extracts): pages/s, p50/p99 vs a static page of the same size, PGlite and PostgreSQL; BENCH_BACKENDS, BENCH_REQUESTS, BENCH_MANY_EXTRACTS',
 };
 
