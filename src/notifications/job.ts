@@ -15,7 +15,7 @@ import { isTransientDatabaseError } from '../db/errors.ts';
 import type { JobKind, JobStep } from '../jobs/runner.ts';
 import { DeliveryError, FileMailbox, redact, SuomiFiMessages, type DeliveryAdapter } from './adapters.ts';
 import { dayBefore, notificationText } from './message.ts';
-import { claimDue, markFailed, markSent, markSkipped, type ClaimedNotification } from './store.ts';
+import { claimDue, markFailed, markSent, markSkipped, startAttempt, type ClaimedNotification } from './store.ts';
 import type { NotificationObserver } from '../metrics/observe.ts';
 
 /** The runner's item number of this kind's one recurring piece of work (rows are uuids, not runner items). */
@@ -58,6 +58,9 @@ export function notificationsJob(db: Database, opts: NotificationsJobOptions): J
       const ok = await markSkipped(db, row, opts.now(), row.notificationsOff ? 'NotificationsOff' : 'Deceased');
       return ok ? 'skipped' : 'lost';
     }
+    const attempt = await startAttempt(db, row);
+    if (attempt === undefined) return 'lost';
+    row = { ...row, attempts: attempt };
     const text = notificationText({ extractCount: row.extractCount, extractDay: dayBefore(row.notifyOn), ...(opts.eserviceUrl ? { eserviceUrl: opts.eserviceUrl } : {}) });
     let outcome: { duplicate: boolean } | DeliveryError;
     try {

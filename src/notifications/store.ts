@@ -33,7 +33,7 @@ export interface ClaimedNotification {
   person: string;
   notifyOn: string;
   extractCount: number;
-  /** This attempt's number (1 for the first). */
+  /** The attempts made before this claim (startAttempt counts the next, just before it is made). */
   attempts: number;
   claim: string;
   notificationsOff: boolean;
@@ -69,7 +69,7 @@ WITH due AS (
   ORDER BY o.notify_on, o.person
   LIMIT $4
   FOR UPDATE OF o SKIP LOCKED)
-UPDATE notification_outbox o SET attempts = o.attempts + 1, claimed_until = $3, claim = $5
+UPDATE notification_outbox o SET claimed_until = $3, claim = $5
 FROM due WHERE o.person = due.person AND o.notify_on = due.notify_on
 RETURNING o.id, o.person, o.notify_on AS "notifyOn", o.extract_count AS "extractCount", o.attempts, o.claim,
   coalesce((SELECT p.notifications_off FROM persons p WHERE p.person = o.person), false) AS "notificationsOff",
@@ -85,6 +85,22 @@ export async function claimDue(db: Database, opts: { now: Date; limit: number; l
     ]);
     return { claimed: rows.sort((a, b) => (a.notifyOn < b.notifyOn ? -1 : a.notifyOn > b.notifyOn ? 1 : 0)), unfinished: gaveUp.rowCount };
   });
+}
+
+/**
+ * Counts the attempt about to be made on a claimed row, just before its message is handed over
+ * (not when the rows are claimed: a process stopping after the first of its claimed rows would
+ * otherwise have spent an attempt of each of the others, which were never tried). Answers the
+ * attempt's number, or undefined when the claim was lost meanwhile (its lease ran out and
+ * another process took the row, or ended it). Counted before the message is sent, so that a
+ * message that stops the register each time runs out of attempts (GIVE_UP_UNFINISHED).
+ */
+export async function startAttempt(db: Queryable, row: Pick<ClaimedNotification, 'id' | 'claim'>): Promise<number | undefined> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `UPDATE notification_outbox SET attempts = attempts + 1 WHERE id = $1 AND claim = $2 AND state = 'Pending' RETURNING attempts`,
+    [row.id, row.claim],
+  );
+  return rows[0]?.attempts;
 }
 
 /** Delivered: Sent, whoever held the row (delivered is the truth even if a slower attempt gave it up meanwhile). */

@@ -13,7 +13,7 @@ import { setDateOfDeath, setNotifications } from '../../src/extract/persons.ts';
 import { DeliveryError, FileMailbox, readMailbox } from '../../src/notifications/adapters.ts';
 import { backoffMs, notificationsJob } from '../../src/notifications/job.ts';
 import { notificationText } from '../../src/notifications/message.ts';
-import { outboxStatus } from '../../src/notifications/store.ts';
+import { claimDue, outboxStatus } from '../../src/notifications/store.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { openEmptyDatabase, openTestDatabase } from '../helpers/db.ts';
 import { testPerson } from '../helpers/reports.ts';
@@ -251,6 +251,25 @@ test('an attempt that never ended and left no attempts is given up without sendi
     const row = await rowOf(db, p);
     assert.equal(row.state, 'GaveUp');
     assert.match(row.lastError!, /attempt 3 did not finish/);
+  }));
+
+test('a process that claimed rows and stopped before trying them spent none of their attempts: after the lease each is sent at its first attempt', () =>
+  withDb(async (db) => {
+    const persons = [testPerson(), testPerson(), testPerson()];
+    for (const p of persons) await queue(db, p, D);
+    // Another process claims all three, then stops before handing any over.
+    const { claimed } = await claimDue(db, { now: at(D, '10:00'), limit: 10, leaseMs: 5 * 60_000, maxAttempts: 15 });
+    assert.equal(claimed.length, 3);
+    assert.deepEqual(await Promise.all(persons.map(async (p) => (await rowOf(db, p)).attempts)), [0, 0, 0], 'claimed, not yet tried');
+    const adapter = new Recorder();
+    const clock = new Clock(at(D, '10:04'));
+    const job = notificationsJob(db, { now: clock.now, adapter, maxAttempts: 1 });
+    await drain(job);
+    assert.equal(adapter.handed.length, 0, 'not while their lease holds');
+    clock.advance(60_000);
+    await drain(job);
+    assert.deepEqual(adapter.handed.map((m) => m.recipient).sort(), [...persons].sort(), 'each sent, though one attempt is all it has');
+    for (const p of persons) assert.deepEqual([(await rowOf(db, p)).state, (await rowOf(db, p)).attempts], ['Sent', 1]);
   }));
 
 test('migration 0013 keeps the rows of an older version: each gets its own id, a delivered one is Sent, the others wait', async () => {
