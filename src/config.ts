@@ -60,6 +60,8 @@ export interface RegisterConfig {
   databasePoolSize: number;
   /** PostgreSQL's shared buffers of the embedded database, in MB (docs/memory.md; less on a small machine). */
   embeddedSharedBuffersMb: number;
+  /** V8's --optimize-for-size for `pcr serve` (src/common/memory-saver.ts): PCR_MEMORY_SAVER=on, for small machines; off by default. */
+  memorySaver: boolean;
   /** Requests a second per organisation (0: no limit) and the burst allowed after a quiet spell (A50). */
   rateLimit: { perSecond: number; burst: number };
   /** Delivering the notifications of extracts (src/notifications/, docs/notifications.md). */
@@ -284,7 +286,7 @@ export const SETTINGS = [
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
   'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
   'PCR_METRICS_HOST', 'PCR_METRICS_PORT', 'PCR_READ_DATABASE_URL',
-  'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB',
+  'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB', 'PCR_MEMORY_SAVER',
 ] as const;
 /** Variables of the project's own test and benchmark scripts, not of the register. */
 const TOOLING = /^PCR_(?:TEST_|CRASH_|SKIP_|CHROMIUM$)/;
@@ -493,6 +495,10 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     throw new ConfigError(`PCR_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${shown(levelRaw!.value)}`);
   }
 
+  const saverRaw = pick('PCR_MEMORY_SAVER', undefined, 'PCR_MEMORY_SAVER', env);
+  const saver = saverRaw?.value.trim().toLowerCase();
+  if (saver !== undefined && saver !== 'on' && saver !== 'off') throw new ConfigError(`PCR_MEMORY_SAVER must be on or off, not ${shown(saverRaw!.value)}`);
+
   const perSecond = numeric('PCR_RATE_LIMIT', env);
   const burst = numeric('PCR_RATE_BURST', env, Math.max(1, perSecond * 2));
   return {
@@ -519,6 +525,8 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     maxReportsPerBatch: numeric('PCR_MAX_REPORTS_PER_BATCH', env),
     databasePoolSize: numeric('PCR_DATABASE_POOL_SIZE', env),
     embeddedSharedBuffersMb: numeric('PCR_EMBEDDED_SHARED_BUFFERS_MB', env),
+    // Off by default: it costs CPU (docs/memory.md); a small machine trades that for memory.
+    memorySaver: saver === 'on',
     rateLimit: { perSecond, burst },
     notify: notifyConfig(env, dataDir),
     retention: {

@@ -4,6 +4,7 @@ import { readFileSync, watch } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import { caFiles, certificateFingerprint, describeServerCertificate, expiryWarning, keyMatchesCertificate, type ServerIdentity } from '../access/pki.ts';
 import { ConfigError } from '../config.ts';
+import { memorySaverOn, startMemorySaver } from '../common/memory-saver.ts';
 import { secureContextOptions } from '../http/tls.ts';
 import { serveOperatorChannel } from '../operator/channel.ts';
 import { embeddedPaths, openRegister, type Register } from '../register.ts';
@@ -51,6 +52,8 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
       const [{ startServer }, { createDemo, demoInstructions, isEmptyRegister }] = await Promise.all([import('../server.ts'), import('../demo/demo.ts')]);
       if (ctx.running) throw new UsageError('The register is already running');
       const config = configFrom(ctx, o);
+      // Before the database opens: its start is where the heap first grows.
+      if (config.memorySaver) startMemorySaver();
       const register = await openRegister(config, { serving: true });
       let stopping = false;
       let stopFollowing = () => {};
@@ -87,7 +90,7 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
           process.once('SIGTERM', () => stop('SIGTERM'));
           process.once('SIGINT', () => stop('SIGINT'));
         });
-        const info = { url: server.url, webUrl: server.web?.url ?? null, environment: register.environment, database: register.db.kind, dataDir: config.dataDir, metricsUrl: server.metrics.url };
+        const info = { url: server.url, webUrl: server.web?.url ?? null, environment: register.environment, database: register.db.kind, dataDir: config.dataDir, metricsUrl: server.metrics.url, memorySaver: memorySaverOn() };
         if (o.json) ctx.io.out(`${JSON.stringify(info)}\n`);
         else {
           ctx.io.out(`Register (${register.environment}) listening on ${server.url}, ${register.db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL database'}\n`);

@@ -90,6 +90,20 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_MEMORY_SAVER',
+    good: [
+      [{}, (c) => c.memorySaver, false],
+      [{ env: { PCR_DATABASE_URL: 'postgres://h/db' } }, (c) => c.memorySaver, false],
+      [env('PCR_MEMORY_SAVER', 'on'), (c) => c.memorySaver, true],
+      [env('PCR_MEMORY_SAVER', 'off'), (c) => c.memorySaver, false],
+      [{ env: { PCR_DATABASE_URL: 'postgres://h/db', PCR_MEMORY_SAVER: ' ON ' } }, (c) => c.memorySaver, true],
+    ],
+    bad: [
+      [env('PCR_MEMORY_SAVER', 'yes'), /^PCR_MEMORY_SAVER must be on or off, not "yes"$/],
+      [env('PCR_MEMORY_SAVER', ''), /is empty/],
+    ],
+  },
+  {
     option: 'PCR_RATE_LIMIT',
     good: [
       [{}, (c) => c.rateLimit, { perSecond: 200, burst: 400 }],
@@ -458,12 +472,12 @@ test('the table covers every option the register reads', () => {
   for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
     'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
-    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB']) {
+    'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB', 'PCR_MEMORY_SAVER']) {
     assert.ok(covered.includes(name), `${name} has a row`);
   }
   const all = resolveConfig({}, paths({ PCR_DATABASE_URL: 'postgres://h/db', PCR_ENVIRONMENT: 'Test', PCR_TLS_CERT: 'CERT', PCR_TLS_KEY: 'KEY' }));
   assert.deepEqual(Object.keys(all).sort(), [
-    'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'embeddedSharedBuffersMb', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch',
+    'caDir', 'dataDir', 'databasePoolSize', 'databaseUrl', 'embeddedSharedBuffersMb', 'environment', 'host', 'keepAliveTimeoutMs', 'logLevel', 'maxReportsPerBatch', 'memorySaver',
     'metricsHost', 'metricsPort', 'notify', 'port', 'rateLimit', 'requestTimeoutMs', 'retention', 'serverNames', 'sessionIdleMs', 'tlsCertFile', 'tlsKeyFile', 'trustCacheMs', 'webHost', 'webPort',
   ], 'a new setting of RegisterConfig needs its row in the table');
   assert.equal(resolveConfig({}, {}).dataDir, resolve('./data'));
