@@ -44,3 +44,27 @@ test('the bytea parser alone: hex text and the old escape format', () => {
   assert.deepEqual([...(parse('\\x0001ff') as Buffer)], [0, 1, 255]);
   assert.deepEqual([...(parse('a\\000\\\\b') as Buffer)], [0x61, 0, 0x5c, 0x62]);
 });
+
+test('a large answer (many chunks from the embedded database) comes back whole: every row, every character', async () => {
+  const { rows } = await db.query<{ n: number; t: string }>(
+    "SELECT n, repeat('äö€' || n::text, 40) AS t FROM generate_series(1, 20000) AS n ORDER BY n");
+  assert.equal(rows.length, 20000);
+  for (const r of [rows[0]!, rows[9999]!, rows[19999]!]) assert.equal(r.t, `äö€${r.n}`.repeat(40));
+  assert.ok(rows.every((r, i) => r.n === i + 1 && r.t.length === `äö€${r.n}`.repeat(40).length));
+});
+
+test('a failing statement throws PostgreSQL\'s error with its code and changes nothing; the next statement runs', async () => {
+  // A table of its own (not TEMP: on PostgreSQL each statement may take another connection of the pool).
+  const t = `t_types_${process.pid}_${Date.now()}`;
+  await db.query(`CREATE TABLE ${t} (id int PRIMARY KEY)`);
+  try {
+    await db.query(`INSERT INTO ${t} VALUES ($1)`, [1]);
+    await assert.rejects(db.query(`INSERT INTO ${t} VALUES ($1), ($2)`, [2, 1]), (e: Error & { code?: string }) => e.code === '23505' && /duplicate key/.test(e.message));
+    await assert.rejects(db.query('SELECT $1::int AS v', ['not a number']), (e: Error & { code?: string }) => e.code === '22P02');
+    const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${t} ORDER BY id`);
+    assert.deepEqual(rows.map((r) => r.id), [1]);
+    assert.equal((await db.query(`UPDATE ${t} SET id = id + 10`)).rowCount, 1);
+  } finally {
+    await db.query(`DROP TABLE ${t}`);
+  }
+});
