@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { HttpsJsonClient, type TlsIdentity } from '../src/common/https-client.ts';
+import { makePersonalIdentityCode } from '../src/identity/personal-identity-code.ts';
 // @ts-expect-error plain ES module without types
 import { startCluster } from '../scripts/pg-cluster.mjs';
 
@@ -159,4 +160,29 @@ export async function nationalData(opts: { persons: number; databaseUrl: string;
     writeFileSync(loadedFile, JSON.stringify({ persons, ids, summary }));
   }
   return { ids, summary, reused: false };
+}
+
+/** The benchmarks' AddLoans report of loan i: a lump-sum consumer credit of one borrower, numbered `${prefix}-${i}`. */
+export function lumpSumLoanReport(i: number, prefix: string, borrower: string) {
+  return {
+    reportReference: `L${i}`,
+    loanNumber: { type: 'Other', number: `${prefix}-${i}` },
+    loanType: 'LumpSumLoan',
+    contractDate: '2024-05-01',
+    currencyCode: 'EUR',
+    borrowersCount: 1,
+    borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: borrower }],
+    consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
+    interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
+    isLoanWithCollateral: false,
+    lumpSumLoan: { amountIssued: 15000.0, amountPaid: 15000.0, balance: 12345.67, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2034-05-01', purposeOfUse: 'OtherConsumerCredit' },
+  };
+}
+
+/** Person i of the reporting benchmarks: a valid identity code, distinct for i below 2 016 000. */
+export function benchPerson(i: number): string {
+  const day = 1 + (i % 28);
+  const month = 1 + (Math.floor(i / 28) % 12);
+  const year = 1940 + (Math.floor(i / 336) % 60);
+  return makePersonalIdentityCode(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`, 900 + (Math.floor(i / 20160) % 100));
 }

@@ -46,7 +46,7 @@ import { HttpsJsonClient, type TlsIdentity } from '../src/common/https-client.ts
 import { resolveConfig } from '../src/config.ts';
 import { syntheticPerson } from '../src/generate/generator.ts';
 import { openRegister } from '../src/register.ts';
-import { BANK, fmt, lender, PG_SETTINGS, run, serve, waitFinished } from './common.ts';
+import { BANK, fmt, lender, PG_SETTINGS, run, serve, waitFinished, lumpSumLoanReport } from './common.ts';
 import { LoadConnection } from './load-connection.ts';
 // @ts-expect-error plain ES module without types
 import { startReplicatedCluster } from '../scripts/pg-cluster.mjs';
@@ -74,21 +74,7 @@ delete process.env.PCR_READ_DATABASE_URL;
 interface Node { name: string; url: string; port: number; data: string }
 interface Pair { primary: Node; standby: Node; query(n: Node, sql: string): string; stop(): void }
 
-function loan(i: number) {
-  return {
-    reportReference: `L${i}`,
-    loanNumber: { type: 'Other', number: `RR-${i}` },
-    loanType: 'LumpSumLoan',
-    contractDate: '2024-05-01',
-    currencyCode: 'EUR',
-    borrowersCount: 1,
-    borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: syntheticPerson(i) }],
-    consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
-    interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
-    isLoanWithCollateral: false,
-    lumpSumLoan: { amountIssued: 15000.0, amountPaid: 15000.0, balance: 12345.67, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2034-05-01', purposeOfUse: 'OtherConsumerCredit' },
-  };
-}
+const loan = (i: number) => lumpSumLoanReport(i, 'RR', syntheticPerson(i));
 
 /** Reports loan i for every i < LOANS: AddLoans batches over mutual TLS, two in flight, each to FinishedSuccess. */
 async function report(url: string, identity: TlsIdentity): Promise<void> {

@@ -18,9 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpsJsonClient } from '../src/common/https-client.ts';
 import { ConfigError, resolveConfig } from '../src/config.ts';
-import { makePersonalIdentityCode } from '../src/identity/personal-identity-code.ts';
 import { openRegister } from '../src/register.ts';
-import { BANK, cluster, fmt, lender, PG_SETTINGS, serve, waitFinished } from './common.ts';
+import { BANK, cluster, fmt, lender, PG_SETTINGS, serve, waitFinished, benchPerson, lumpSumLoanReport } from './common.ts';
 // @ts-expect-error plain ES module without types
 import { startReplicatedCluster } from '../scripts/pg-cluster.mjs';
 
@@ -32,28 +31,8 @@ const WARM_UP = Math.min(500, REQUESTS);
 /** What a commit waits for on the pair: on (the standby flushed it; the register's setting) or remote_write, remote_apply. */
 const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT ?? 'on';
 
-function person(i: number): string {
-  const day = 1 + (i % 28);
-  const month = 1 + (Math.floor(i / 28) % 12);
-  const year = 1940 + (Math.floor(i / 336) % 60);
-  return makePersonalIdentityCode(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`, 900 + (Math.floor(i / 20160) % 100));
-}
 
-function loan(i: number) {
-  return {
-    reportReference: `L${i}`,
-    loanNumber: { type: 'Other', number: `REPL-${i}` },
-    loanType: 'LumpSumLoan',
-    contractDate: '2024-05-01',
-    currencyCode: 'EUR',
-    borrowersCount: 1,
-    borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: person(i) }],
-    consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
-    interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
-    isLoanWithCollateral: false,
-    lumpSumLoan: { amountIssued: 15000.0, amountPaid: 15000.0, balance: 12345.67, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2034-05-01', purposeOfUse: 'OtherConsumerCredit' },
-  };
-}
+const loan = (i: number) => lumpSumLoanReport(i, 'REPL', benchPerson(i));
 
 interface Measured {
   reportsPerSecond: number;
@@ -95,7 +74,7 @@ async function measure(databaseUrl: string): Promise<Measured> {
       const res = await extracts.post('/GetCreditRegisterExtract', {
         targetEnvironment: 'Test',
         owner,
-        request: { idCodeType: 'PersonalIdentityCode', idCode: person((i * 7919) % LOANS), creditRegisterExtractPurpose: ['NewConsumerCredit'] },
+        request: { idCodeType: 'PersonalIdentityCode', idCode: benchPerson((i * 7919) % LOANS), creditRegisterExtractPurpose: ['NewConsumerCredit'] },
       });
       if (res.status !== 200) throw new Error(`extract refused: ${res.status} ${res.text.slice(0, 300)}`);
     };

@@ -17,35 +17,14 @@ import { packContractHex } from '../src/reporting/packed-contract.ts';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { HttpsJsonClient } from '../src/common/https-client.ts';
-import { makePersonalIdentityCode } from '../src/identity/personal-identity-code.ts';
-import { cluster, fmt, lender, serve, waitFinished } from './common.ts';
+import { cluster, fmt, lender, serve, waitFinished, benchPerson, lumpSumLoanReport } from './common.ts';
 
 const LOANS = Number(process.env.BENCH_LOANS ?? 100_000);
 const BATCH = 10_000;
 const BUSINESS_ID = '1234567-1';
 
-function person(i: number): string {
-  const day = 1 + (i % 28);
-  const month = 1 + (Math.floor(i / 28) % 12);
-  const year = 1940 + (Math.floor(i / 336) % 60);
-  return makePersonalIdentityCode(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`, 900 + (Math.floor(i / 20160) % 100));
-}
 
-function loan(i: number) {
-  return {
-    reportReference: `L${i}`,
-    loanNumber: { type: 'Other', number: `BENCH-${i}` },
-    loanType: 'LumpSumLoan',
-    contractDate: '2024-05-01',
-    currencyCode: 'EUR',
-    borrowersCount: 1,
-    borrowers: [{ idCodeType: 'PersonalIdentityCode', idCode: person(i) }],
-    consumerCredit: { loanConsumerProtectionAct: 'ConsumerCredit', isGoodsOrServicesRelatedCredit: false },
-    interest: { totalInterestRatePct: 4.95, marginPct: 1.5, interestType: 'Euribor', interestDeterminationPeriod: 12 },
-    isLoanWithCollateral: false,
-    lumpSumLoan: { amountIssued: 15000.0, amountPaid: 15000.0, balance: 12345.67, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2034-05-01', purposeOfUse: 'OtherConsumerCredit' },
-  };
-}
+const loan = (i: number) => lumpSumLoanReport(i, 'BENCH', benchPerson(i));
 
 function repayment(i: number) {
   return {
