@@ -6,7 +6,9 @@
  * (docs/memory.md).
  *
  *   npm run bench -- memory                (BENCH_PERSONS=20000, BENCH_REQUESTS=5000,
- *                                           BENCH_BACKENDS=pglite,postgres)
+ *                                           BENCH_BACKENDS=pglite,postgres,
+ *                                           BENCH_TRACE_GC=file: the register's --trace-gc
+ *                                           lines, V8's heap at each collection, to file)
  *
  * The data is the extract benchmark's synthetic national data at a small scale, generated once
  * and loaded into each back end through the register's own paths: the organisations and
@@ -16,7 +18,7 @@
  * RSS does not depend on what else runs on the machine; the durations printed do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../src/access/certificates.ts';
@@ -63,12 +65,13 @@ async function organisations(w: Where, gen: string, certs: string): Promise<{ bu
 
 function serve(w: Where): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', ...dbArgs(w), '--port', '0', '--web-port', '0', '--metrics-port', '0', '--json'], {
+    const child = spawn(process.execPath, [...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), BIN, 'serve', ...dbArgs(w), '--port', '0', '--web-port', '0', '--metrics-port', '0', '--json'], {
       env: { ...process.env, PCR_LOG_LEVEL: 'warn', PCR_RATE_LIMIT: '1000000' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout!.on('data', (d) => {
+      if (process.env.BENCH_TRACE_GC) appendFileSync(process.env.BENCH_TRACE_GC, d);
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{') && l.includes('"url"') && !l.includes('"level"'));
       if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });

@@ -242,7 +242,7 @@ export type BatchRun = 'none' | 'taken' | 'processed' | 'isolated' | 'failed' | 
 export async function runNextBatch(
   db: Database,
   opts: ProcessOptions & { id?: number; skip?: readonly number[]; isolate?: boolean },
-): Promise<{ run: BatchRun; batchId?: number }> {
+): Promise<{ run: BatchRun; batchId?: number; reports?: number }> {
   let claimed: ClaimedBatch | undefined;
   const started = performance.now();
   /** How the batch ended in the transaction last run: told to the metrics only once that transaction has committed. */
@@ -269,7 +269,7 @@ export async function runNextBatch(
       else ended = await processWhole(tx, claimed, opts);
       return opts.isolate ? 'isolated' : 'processed';
     });
-    return { run: tell(run), ...(claimed ? { batchId: claimed.id } : {}) };
+    return { run: tell(run), ...(claimed ? { batchId: claimed.id } : {}), ...(ended ? { reports: ended.accepted + ended.rejected } : {}) };
   } catch (err) {
     if (!claimed) return { run: tell({ retry: err }) };
     const batchId = claimed.id;
@@ -456,12 +456,20 @@ export interface ReportingWorker {
   wake(): void;
 }
 
-/** Reporting batches as a kind of background work (jobs/runner.ts): an item is a batch. */
-export function reportingJob(db: Database, opts: { environment: Environment; logger: Logger; metrics?: ProcessOptions['metrics'] }): JobKind {
+/**
+ * Reporting batches as a kind of background work (jobs/runner.ts): an item is a batch.
+ * `afterLargeBatch`: what to run after a batch of at least that many reports was processed
+ * (the embedded register's full garbage collection: server.ts, docs/memory.md).
+ */
+export function reportingJob(
+  db: Database,
+  opts: { environment: Environment; logger: Logger; metrics?: ProcessOptions['metrics']; afterLargeBatch?: { reports: number; run: () => void } },
+): JobKind {
   return {
     name: 'reporting',
     async runNext({ skip, careful }) {
-      const { run, batchId } = await runNextBatch(db, { ...opts, skip, ...(careful !== undefined ? { id: careful, isolate: true } : {}) });
+      const { run, batchId, reports } = await runNextBatch(db, { ...opts, skip, ...(careful !== undefined ? { id: careful, isolate: true } : {}) });
+      if (opts.afterLargeBatch && (reports ?? 0) >= opts.afterLargeBatch.reports) opts.afterLargeBatch.run();
       if (run === 'none') return { step: 'idle' };
       if (run === 'taken') return { step: 'again', item: batchId! };
       if (typeof run === 'object') return { step: 'retry', ...(batchId !== undefined ? { item: batchId } : {}), err: run.retry };
