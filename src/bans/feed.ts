@@ -68,7 +68,20 @@ const CHANGES = `SELECT ${COLUMNS}
   WHERE (f.pos, f.id) > ($1::xid8, $2::bigint) AND f.pos < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
   ORDER BY f.pos, f.id LIMIT $3`;
 
-const MARK = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS w';
+/**
+ * The mark (the oldest running transaction id), the next transaction id not yet given, and the
+ * highest position in the feed. In a database with its own history every position is below the
+ * next id (a position is a transaction id already given, or an earlier row's); a position at or
+ * above it means the ids went back: the database was restored from a logical dump, or to an
+ * earlier point, without raising the epoch (docs/backup.md). One index lookup.
+ */
+const STATE = `SELECT pg_snapshot_xmin(s)::text AS w, pg_snapshot_xmax(s)::text AS next, (SELECT max(pos) FROM ban_feed)::text AS top
+  FROM pg_current_snapshot() AS s`;
+
+/** The feed cannot be read until the operator has raised the transaction id epoch (docs/backup.md): every page would mislead. */
+export const FEED_HELD = "The change feed is held: the register's database was restored without its transaction history, and its changes cannot be ordered until the operator raises the transaction id epoch (docs/backup.md). Try again later.";
+/** A cursor from beyond this database's history: changes made now would sort before it and be missed. */
+export const CURSOR_AHEAD = "cursor is ahead of this register's change feed (its database was restored to an earlier point): start again without a cursor, a full resync";
 
 export class BanFeed {
   private key: Promise<Buffer> | undefined;
@@ -129,7 +142,11 @@ export class BanFeed {
   /** The page after `start` (null: a resync from the start), and the rows it holds, read in `tx`. */
   private async page(tx: Queryable, organisationId: number, start: Position | null, limit: number, today: string, key: Buffer): Promise<{ page: ChangesPage; resync: Row[]; changes: Row[] }> {
     // Nothing is written before the reads: this transaction takes no id that would hold the mark back.
-    let position: Position = start ?? { phase: 'snapshot', w: (await tx.query<{ w: string }>(MARK)).rows[0]!.w, after: '' };
+    const state = (await tx.query<{ w: string; next: string; top: string | null }>(STATE)).rows[0]!;
+    const next = BigInt(state.next);
+    if (state.top !== null && BigInt(state.top) >= next) throw new RegisterError('A90', FEED_HELD, undefined, { 'Retry-After': '3600' });
+    if (start && BigInt(start.phase === 'feed' ? start.pos : start.w) >= next) throw new RegisterError('A10', CURSOR_AHEAD, 'cursor');
+    let position: Position = start ?? { phase: 'snapshot', w: state.w, after: '' };
     const resync: Row[] = [];
     if (position.phase === 'snapshot') {
       const rows = (await tx.query<Row>(SNAPSHOT, [position.w, position.after, limit + 1, today])).rows;
