@@ -7,7 +7,8 @@ import type { Database } from '../db/database.ts';
 import { envelope, refusals, withExamples } from '../http/schemas.ts';
 import { EXAMPLES } from '../http/examples.ts';
 import { BAN_REASONS, FEED_CHANGES } from './ban.ts';
-import { BanFeed, DEFAULT_LIMIT, MAX_LIMIT } from './feed.ts';
+import { BanFeed, DEFAULT_LIMIT, FEED_HELD, MAX_LIMIT } from './feed.ts';
+import { RegisterError } from '../common/errors.ts';
 
 const ChangesRequest = Type.Object(
   {
@@ -59,13 +60,21 @@ export function banRoutes(opts: { db: Database; reads?: Database; environment: E
           description:
             'Page with nextCursor until moreAvailable is false. No change is skipped and none comes twice, whatever is written meanwhile. Every change delivered is logged and shown to the person.',
           body: withExamples(ChangesRequest, EXAMPLES.GetVoluntaryBanChanges.request),
-          response: { 200: withExamples(ChangesAnswer, EXAMPLES.GetVoluntaryBanChanges.answer), ...refusals(400, 401, 403, 429) },
+          response: { 200: withExamples(ChangesAnswer, EXAMPLES.GetVoluntaryBanChanges.answer), ...refusals(400, 401, 403, 429, 503) },
           security: [{ mutualTLS: [] }],
         },
       },
       async (request) => {
-        const page = await feed.read(request.caller!.organisation.id, request.body.cursor, request.body.limit ?? DEFAULT_LIMIT, finnishDate());
-        return { statusMessage: 'The request succeeded', correlationId: request.id, ...page };
+        try {
+          const page = await feed.read(request.caller!.organisation.id, request.body.cursor, request.body.limit ?? DEFAULT_LIMIT, finnishDate());
+          return { statusMessage: 'The request succeeded', correlationId: request.id, ...page };
+        } catch (err) {
+          // For the operator: the companies see A90; the cause and the remedy are the operator's (docs/backup.md).
+          if (err instanceof RegisterError && err.errors[0]?.errorDescription === FEED_HELD) {
+            request.log.error('ban change feed held: a feed position is at or above the next transaction id (a logical restore without raising the epoch?); see docs/backup.md');
+          }
+          throw err;
+        }
       },
     );
   };

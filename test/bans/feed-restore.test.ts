@@ -82,6 +82,9 @@ test('a feed position at or above the next transaction id (a logical restore) ho
     assert.equal(held.headers['retry-after'], '3600');
   }
   assert.equal(await deliveries(), logged, 'a held feed logs no delivery');
+  const told = reg.logs.join('').split('\n').filter((l) => l.includes('ban change feed held'));
+  assert.equal(told.length, 2, 'the operator is told in the log, at each refused page');
+  assert.ok(told.every((l) => JSON.parse(l).level >= 50), 'at error level');
   // What raising the epoch does, in small: the database's ids pass the position; the feed reads again.
   while ((await nextXid()) <= ahead) await reg.register.db.query('SELECT pg_current_xact_id()');
   const after = await read(before.body.nextCursor);
