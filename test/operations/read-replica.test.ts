@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueCertificate } from '../../src/access/certificates.ts';
 import { addOrganisation, grantPermission, organisationRef, type OrganisationRef } from '../../src/access/organisations.ts';
+import { expireDeliveries } from '../../src/authority/store.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { HttpsJsonClient } from '../../src/common/https-client.ts';
 import { resolveConfig } from '../../src/config.ts';
@@ -123,6 +124,58 @@ test('the ban feed reads the standby: a change the standby has not replayed is n
     assert.deepEqual(rows.map((r) => r.person).filter((p) => p === first.toUpperCase() || p === second.toUpperCase()), [first.toUpperCase(), second.toUpperCase()]);
   } finally {
     cluster.query(cluster.standby, 'SELECT pg_wal_replay_resume()');
+  }
+});
+
+test('an authority\'s delivery pages are read on the standby: a page the primary has already expired is still served from the standby\'s snapshot, logged on the primary; once replayed, the expiry holds there too', { skip }, async () => {
+  const ref = organisationRef('BusinessId', uniqueBusinessId());
+  await addOrganisation(register.db, { ref, name: 'Replica Supervisor', roles: ['authority'] });
+  await cli(['permission', 'grant', '--business-id', ref.idCode, '--permission', 'authority', '--scope', 'all', '--orders', 'PersonLoans', '--identity-codes', 'codes']);
+  const issued = await issueCertificate(register.db, register.ca, ref, 'data-use', register.environment);
+  const client = new HttpsJsonClient(`https://localhost:${server.port}`, { ca: register.ca.certPem, cert: issued.certPem, key: issued.keyPem });
+  const owner = ownerOf(ref);
+  type Deliveries = { deliveries: { deliveryId: string; status: string }[]; errorResponses?: { errorCode: string }[] };
+  try {
+    const placed = await client.post<{ orderId: string }>('/OrderData', { targetEnvironment: 'Test', owner, order: { type: 'PersonLoans', legalBasis: 'Act on the Financial Supervisory Authority 18 §', caseReference: 'FIVA/2026/7', idCodeType: 'PersonalIdentityCode', idCode: testPerson() } });
+    assert.equal(placed.status, 200, placed.text);
+    const { orderId } = placed.body;
+    let deliveryId = '';
+    for (let i = 0; i < 400 && !deliveryId; i++) {
+      const listed = await client.post<Deliveries>('/GetDataDelivery', { targetEnvironment: 'Test', owner, orderId });
+      assert.equal(listed.status, 200, listed.text);
+      const d = listed.body.deliveries[0];
+      if (d?.status === 'Ready') deliveryId = d.deliveryId;
+      else {
+        server.worker.wake();
+        await sleep(25);
+      }
+    }
+    assert.ok(deliveryId, 'the delivery was produced');
+    const page = () => client.post('/GetDataDelivery', { targetEnvironment: 'Test', owner, orderId, deliveryId, page: 1 });
+    const content = await page();
+    assert.equal(content.status, 200, content.text);
+    // The standby has the delivery as Ready…
+    for (let i = 0; i < 300 && cluster.query(cluster.standby, `SELECT status FROM data_deliveries WHERE id = '${deliveryId}'`).trim() !== 'Ready'; i++) await sleep(100);
+    cluster.query(cluster.standby, 'SELECT pg_wal_replay_pause()');
+    try {
+      // …and keeps it so while its replay is paused, when the primary has expired it (content deleted).
+      assert.equal(await expireDeliveries(register.db, new Date(Date.now() + 366 * 86_400_000)), 1);
+      assert.equal(cluster.query(cluster.primary, `SELECT status || ' ' || (SELECT count(*) FROM data_delivery_pages WHERE delivery_id = '${deliveryId}') FROM data_deliveries WHERE id = '${deliveryId}'`).trim(), 'Expired 0');
+      const logged = () => Number(cluster.query(cluster.primary, `SELECT count(*) FROM data_delivery_log WHERE delivery_id = '${deliveryId}'`).trim());
+      const before = logged();
+      const fromStandby = await page();
+      assert.equal(fromStandby.status, 200, `read on the standby, which still holds the page: ${fromStandby.text}`);
+      assert.equal(fromStandby.text, content.text);
+      assert.equal(logged(), before + 1, 'the download is logged on the primary');
+    } finally {
+      cluster.query(cluster.standby, 'SELECT pg_wal_replay_resume()');
+    }
+    // Replayed: the standby knows the expiry too, and the page is no longer given.
+    for (let i = 0; i < 300 && cluster.query(cluster.standby, `SELECT status FROM data_deliveries WHERE id = '${deliveryId}'`).trim() !== 'Expired'; i++) await sleep(100);
+    const expired = await page();
+    assert.notEqual(expired.status, 200, expired.text);
+  } finally {
+    client.close();
   }
 });
 
