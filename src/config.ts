@@ -28,6 +28,13 @@ export interface RegisterConfig {
   webHost: string;
   webPort: number;
   /**
+   * The e-service's origin as browsers reach it (scheme, host, port; no path): behind a load
+   * balancer or a reverse proxy, under a public name. A form's Origin must be this, and it is
+   * the default redirect URI's and the test identity provider's issuer's origin. Unset: the
+   * listener's own, https://<web-host>:<web-port>.
+   */
+  webPublicUrl?: string;
+  /**
    * The operator's listener: Prometheus metrics (/metrics), liveness (/health) and readiness
    * (/ready), plain HTTP, never on the API's port. Loopback unless told otherwise; port 0: any free port.
    */
@@ -134,6 +141,7 @@ export interface OidcConfig {
 export interface ConfigInput {
   webHost?: string;
   webPort?: string | number;
+  webPublicUrl?: string;
   metricsHost?: string;
   metricsPort?: string | number;
   readDatabaseUrl?: string;
@@ -280,7 +288,7 @@ export const SETTINGS = [
   'PCR_DATA_DIR', 'PCR_CA_DIR', 'PCR_ENVIRONMENT', 'PCR_PORT', 'PCR_HOST', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT',
   'PCR_TLS_KEY', 'PCR_LOG_LEVEL', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS',
   'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_DEBUG', 'PCR_BENCH',
-  'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
+  'PCR_WEB_HOST', 'PCR_WEB_PORT', 'PCR_WEB_PUBLIC_URL', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_CLIENT_SECRET',
   'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_OIDC_REDIRECT_URI',
   'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME',
   'PCR_NOTIFY_PASSWORD_FILE', 'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS',
@@ -319,6 +327,29 @@ export function unknownSettings(env: NodeJS.ProcessEnv): string[] {
     warnings.push(`${name} is not a setting of the register and is ignored${hint}`);
   }
   return warnings;
+}
+
+/**
+ * The e-service's public origin (--web-public-url, PCR_WEB_PUBLIC_URL): https://host[:port],
+ * nothing after it (a path would not be where the e-service's pages are). http:// only for a
+ * Test register, behind a proxy on this machine for example; a Production register, whose
+ * environment may be known only once its database is open, is held to https:// again by
+ * startServer.
+ */
+function webPublicUrl(raw: Raw, environment: string | undefined): string {
+  const value = raw.value.trim();
+  const refused = (why: string) => new ConfigError(`${raw.name} must be the e-service's public origin, https://host or https://host:port (${why}), not ${shown(raw.value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw refused('not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refused('https://, or http:// in a Test register');
+  if (url.protocol === 'http:' && environment === 'Production') throw refused('https:// in a Production register');
+  if (url.username || url.password) throw refused('no user name or password');
+  if (url.pathname !== '/' || /[?#]/.test(value)) throw refused('no path, query or fragment');
+  return url.origin;
 }
 
 /** PCR_OIDC_*: all of issuer, client id, redirect URI and one way to authenticate, or none. */
@@ -457,6 +488,8 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const webHostRaw = pick('--web-host', input.webHost, 'PCR_WEB_HOST', env);
   const webHost = webHostRaw?.value.trim() ?? host;
   if (webHostRaw && !isHostName(webHost)) throw new ConfigError(`${webHostRaw.name} must be a host name or an IP address, not ${shown(webHostRaw.value)}`);
+  const webPublicRaw = pick('--web-public-url', input.webPublicUrl, 'PCR_WEB_PUBLIC_URL', env);
+  const webPublic = webPublicRaw ? webPublicUrl(webPublicRaw, environmentValue) : undefined;
   const metricsPortRaw = pick('--metrics-port', input.metricsPort, 'PCR_METRICS_PORT', env);
   const metricsPort = metricsPortRaw ? Number(metricsPortRaw.value.trim()) : 9464;
   if (metricsPortRaw && (!/^\d+$/.test(metricsPortRaw.value.trim()) || metricsPort > 65535)) {
@@ -510,6 +543,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     port,
     webHost,
     webPort,
+    ...(webPublic ? { webPublicUrl: webPublic } : {}),
     metricsHost,
     metricsPort,
     sessionIdleMs: numeric('PCR_SESSION_IDLE_MINUTES', env) * 60_000,

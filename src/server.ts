@@ -20,6 +20,7 @@ import { RateLimiter } from './access/rate-limit.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './http/logging.ts';
 import type { Register } from './register.ts';
+import { ConfigError } from './config.ts';
 import { buildEserviceApp } from './eservice/app.ts';
 import { createRegisterMetrics } from './metrics/registry.ts';
 import { readinessCheck } from './metrics/readiness.ts';
@@ -93,8 +94,12 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
 }
 
 export async function startServer(register: Register, opts: { logger?: Logger } = {}): Promise<RunningServer> {
-  const { app, trust, logger, worker, metrics, workers } = await buildRegisterApp(register, opts);
   const config = register.config;
+  // The environment of an existing register is known only now (its database): config.ts could not refuse this for it.
+  if (register.environment === 'Production' && config.webPublicUrl && !config.webPublicUrl.startsWith('https:')) {
+    throw new ConfigError(`PCR_WEB_PUBLIC_URL (--web-public-url) must be an https:// origin in a Production register, not ${JSON.stringify(config.webPublicUrl)}`);
+  }
+  const { app, trust, logger, worker, metrics, workers } = await buildRegisterApp(register, opts);
   let webUrl = '';
   const webOff = register.environment === 'Production' && !config.oidc;
   if (webOff) logger.warn('The e-service is off: a Production register needs its identity provider (PCR_OIDC_ISSUER, PCR_OIDC_CLIENT_ID, PCR_OIDC_REDIRECT_URI and a client secret or key)');
@@ -108,7 +113,8 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     // The benchmark's baseline (bench/eservice.ts): a static page on this same listener.
     benchStatic: process.env.PCR_BENCH === '1',
     ...(config.oidc ? { oidc: config.oidc } : {}),
-    baseUrl: () => webUrl,
+    // As browsers reach it: the public origin behind a proxy or under a public name, else the listener's.
+    baseUrl: () => config.webPublicUrl ?? webUrl,
   });
   await app.listen({ host: config.host, port: config.port });
   try {

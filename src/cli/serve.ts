@@ -22,6 +22,7 @@ interface ServeOptions extends DbOptions {
   tlsKey?: string;
   webHost?: string;
   webPort?: string;
+  webPublicUrl?: string;
   metricsHost?: string;
   metricsPort?: string;
   readDatabaseUrl?: string;
@@ -40,6 +41,7 @@ export function serveCommand(ctx: CliContext, channelRunner: (running: NonNullab
     .option('--port <port>', 'port (env PCR_PORT; default 8443)')
     .option('--web-host <host>', "the e-service's address to listen on (env PCR_WEB_HOST; default: --host)")
     .option('--web-port <port>', "the e-service's port (env PCR_WEB_PORT; default 8080)")
+    .option('--web-public-url <url>', "the e-service's origin as browsers reach it, https://host[:port] (env PCR_WEB_PUBLIC_URL; default https://<web-host>:<web-port>)")
     .option('--metrics-host <host>', "the operator's listener (metrics, /health, /ready): address (env PCR_METRICS_HOST; default 127.0.0.1)")
     .option('--metrics-port <port>', "the operator's listener's port, never the API's (env PCR_METRICS_PORT; default 9464; 0: any free port)")
     .option('--read-database-url <url>', 'a PostgreSQL standby for reads that tolerate lag: the ban change feed, delivery pages (env PCR_READ_DATABASE_URL)')

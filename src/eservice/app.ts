@@ -9,6 +9,12 @@
  * has a strict Content-Security-Policy (no script at all, styles from /style.css only). No URL
  * carries an identity code, and the log records the route pattern, never the URL.
  *
+ * Every authorization request asks the provider to authenticate the person anew (`prompt=login`),
+ * and logout ends the provider's session too where it has an end-session endpoint (RP-initiated
+ * logout, back to /logged-out): on a shared computer the next person's "Log in" must ask for
+ * their identity, never open the previous person's pages. Every answer is a page in the person's
+ * language, errors included.
+ *
  * The principal is a person: every page reads the data of the session's person and of no one
  * else (person-data.ts takes no other identifier).
  */
@@ -21,7 +27,7 @@ import type { Logger } from 'pino';
 import type { OidcConfig } from '../config.ts';
 import { finnishDate } from '../common/dates.ts';
 import type { Database } from '../db/database.ts';
-import { parsePersonalIdentityCode, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
+import { parsePersonalIdentityCode, STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN, type RegisterEnvironment } from '../identity/personal-identity-code.ts';
 import { personAsked, personExtract, personGuarantees, personIncome, personLoans, personNotifications, setPersonNotifications } from './person-data.ts';
 import { findBanState, removeBan, setBan, setConsent } from '../bans/store.ts';
 import { BanInputError, type BanProblem as BanRuleProblem } from '../bans/ban.ts';
@@ -32,8 +38,8 @@ import { personScope } from '../access/policy.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
 import {
-  accessibilityPage, ASKED_CURSORS, askedPage, banPage, extractPage, guaranteesPage, incomePage, isLanguage, loansPage, notificationsPage, STYLESHEET, welcomePage,
-  type BanProblem, type Language, type TextKey,
+  accessibilityPage, ASKED_CURSORS, askedPage, banPage, errorPage, extractPage, guaranteesPage, incomePage, isLanguage, loansPage, notificationsPage, STYLESHEET, welcomePage,
+  type BanProblem, type ErrorStatus, type Language, type TextKey,
 } from './views.ts';
 
 /** What the ban form says of each problem the ban's rules find (bans/ban.ts), and the field it marks. */
@@ -57,7 +63,11 @@ export interface EserviceOptions {
   benchStatic?: boolean;
   /** A production identity provider; without it a Test register uses its own. */
   oidc?: OidcConfig;
-  /** The e-service's address as browsers reach it (known once it listens: port 0 in tests). */
+  /**
+   * The e-service's origin as browsers reach it (PCR_WEB_PUBLIC_URL, else the listener's, known
+   * once it listens: port 0 in tests): what a form's Origin must be, the default redirect URI,
+   * the test provider's issuer.
+   */
   baseUrl: () => string;
   today?: () => string;
 }
@@ -96,13 +106,31 @@ function languageOf(req: FastifyRequest, session?: Session): Language {
   return 'fi';
 }
 
+/**
+ * The ID token worth keeping for the logout's `id_token_hint`: one whose claims hold no
+ * personal identity code (the hint travels in a URL: the browser's history, a proxy's log). A
+ * provider that puts the code in its ID token is sent the client id instead, and may then ask
+ * the person to confirm the logout on its own page.
+ */
+export function idTokenHint(idToken: string | undefined, person: string): string | undefined {
+  const payload = idToken?.split('.')[1];
+  if (!payload) return undefined;
+  const claims = Buffer.from(payload, 'base64url').toString('utf8');
+  const code = new RegExp(STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN.source, 'i');
+  return claims.includes(person) || code.test(claims) ? undefined : idToken;
+}
+
 /** The relying party: how the e-service talks to its identity provider. */
 interface RelyingParty {
   configuration(): Promise<oidc.Configuration>;
   redirectUri: string;
   claim: string;
-  idpOrigin(): string;
+  /** The CSP's form-action sources beyond 'self': the provider's origins a form post may be redirected to (login, logout). */
+  formTargets(): string;
 }
+
+/** Where the provider sends the browser back after logout: the start page saying so. */
+const LOGGED_OUT = '/logged-out';
 
 async function relyingParty(app: FastifyInstance, o: EserviceOptions): Promise<RelyingParty> {
   const redirectUri = () => o.oidc?.redirectUri ?? `${o.baseUrl()}/callback`;
@@ -115,22 +143,33 @@ async function relyingParty(app: FastifyInstance, o: EserviceOptions): Promise<R
       const key = createPrivateKey(readFileSync(p.privateKeyFile!, 'utf8'));
       return oidc.PrivateKeyJwt({ key: key as never, ...(p.privateKeyId ? { kid: p.privateKeyId } : {}) });
     };
+    // The issuer's origin, and once discovered the authorization and end-session endpoints' (a provider may serve them elsewhere).
+    const targets = new Set([new URL(p.issuer).origin]);
     return {
-      configuration: () => (configured ??= auth().then((a) => oidc.discovery(new URL(p.issuer), p.clientId, { redirect_uris: [p.redirectUri], response_types: ['code'] }, a))),
+      configuration: () => (configured ??= auth()
+        .then((a) => oidc.discovery(new URL(p.issuer), p.clientId, { redirect_uris: [p.redirectUri], response_types: ['code'] }, a))
+        .then((c) => {
+          for (const endpoint of [c.serverMetadata().authorization_endpoint, c.serverMetadata().end_session_endpoint]) if (endpoint) targets.add(new URL(endpoint).origin);
+          return c;
+        })
+        .catch((err: unknown) => {
+          configured = undefined; // asked again next time: a provider down at one moment is not down for good
+          throw err;
+        })),
       redirectUri: p.redirectUri,
       claim: p.identityClaim,
-      idpOrigin: () => new URL(p.issuer).origin,
+      formTargets: () => [...targets].join(' '),
     };
   }
   if (o.environment !== 'Test') throw new Error('A Production register needs its identity provider (PCR_OIDC_ISSUER, …); the test identity provider is for Test registers only');
-  const testIdp = await mountTestIdp(app, o.db, { environment: o.environment, baseUrl: o.baseUrl, redirectUri });
+  const testIdp = await mountTestIdp(app, o.db, { environment: o.environment, baseUrl: o.baseUrl, redirectUri, postLogoutRedirectUri: () => `${o.baseUrl()}${LOGGED_OUT}` });
   // The register's own provider is asked in-process (its endpoints are routes of this app).
   const inProcess: oidc.CustomFetch = async (url, init) => {
     const u = new URL(url);
     const res = await app.inject({
       method: init.method as 'GET',
       url: `${u.pathname}${u.search}`,
-      headers: { ...init.headers, host: u.host, 'x-forwarded-proto': 'https' },
+      headers: { ...init.headers, host: u.host, 'x-forwarded-proto': u.protocol.slice(0, -1) },
       ...(init.body !== undefined && init.body !== null ? { payload: typeof init.body === 'string' ? init.body : String(init.body) } : {}),
     });
     const headers = new Headers();
@@ -149,7 +188,7 @@ async function relyingParty(app: FastifyInstance, o: EserviceOptions): Promise<R
       return redirectUri();
     },
     claim: TEST_IDP_CLAIM,
-    idpOrigin: () => new URL(o.baseUrl()).origin,
+    formTargets: () => new URL(o.baseUrl()).origin,
   };
 }
 
@@ -172,7 +211,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   });
   const rp = await relyingParty(app, o);
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${rp.idpOrigin()}; frame-ancestors 'none'; base-uri 'none'`);
+    reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${rp.formTargets()}; frame-ancestors 'none'; base-uri 'none'`);
     reply.header('x-content-type-options', 'nosniff');
     // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on a form post,
     // which the Origin check below could not tell from another site's. No referrer leaves the site.
@@ -181,23 +220,39 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     reply.header('cache-control', 'no-store');
     return payload;
   });
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  /**
+   * An error as a page of the service, with its status: in the session's language (else the
+   * chosen or the browser's), with the menu when the session is at hand. `shown`: which page
+   * (a 413 or 415 reads as 400's "could not be handled").
+   */
+  const failure = (req: FastifyRequest, reply: FastifyReply, status: number, session?: Session, shown: ErrorStatus = status as ErrorStatus) =>
+    html(reply, errorPage(session?.language ?? languageOf(req), shown, session ? { csrfToken: session.csrfToken } : undefined), status);
+  /** The session for an error page that has none at hand; none when it cannot be read (the page is shown all the same). */
+  const sessionForPage = async (req: FastifyRequest): Promise<Session | undefined> => {
+    try {
+      return (await sessionOf(req)).session;
+    } catch {
+      return undefined;
+    }
+  };
+
   // A form posted from another site is refused (and a form without its CSRF token, below).
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'POST') return;
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== new URL(o.baseUrl()).origin) return reply.code(403).type('text/plain').send('Forbidden');
+    if (origin !== undefined && origin !== new URL(o.baseUrl()).origin) return failure(req, reply, 403, await sessionForPage(req));
   });
-
-  const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
   // A refusal by Fastify or the provider (a malformed form, an unknown login interaction) keeps
-  // its 4xx; anything else is logged and answered without its message (never internals to a browser).
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+  // its 4xx; anything else is logged and answered without its message (never internals to a
+  // browser). A 5xx page asks nothing of the database: it must be there when the database is not.
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : isTransientDatabaseError(err) ? 503 : 500;
     if (status >= 500) o.logger.error({ web: true, route: req.routeOptions.url ?? '(not found)', err }, 'e-service request failed');
-    return reply.code(status).type('text/plain; charset=utf-8').send(status === 503 ? 'The service is temporarily unavailable. Please try again in a moment.' : status >= 500 ? 'Something went wrong. Please try again.' : 'The request could not be handled.');
+    return failure(req, reply, status, status < 500 ? await sessionForPage(req) : undefined, status === 403 || status === 404 || status === 503 || status === 500 ? status : 400);
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not found'));
+  app.setNotFoundHandler(async (req, reply) => failure(req, reply, 404, await sessionForPage(req)));
   const sessionOf = async (req: FastifyRequest) => {
     const token = cookies(req).get(SESSION);
     return { token, session: await findSession(o.db, token, o.sessionIdleMs) };
@@ -226,9 +281,16 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     return welcome(req, reply, token ? 'sessionEnded' : undefined);
   });
 
+  // The start page after logout, where the provider's end-session endpoint sends the browser back.
+  app.get(LOGGED_OUT, async (req, reply) => {
+    const { session } = await sessionOf(req);
+    if (session) return reply.redirect('/loans', 303);
+    return welcome(req, reply, 'loggedOut');
+  });
+
   app.get<{ Params: { language: string }; Querystring: { next?: string } }>('/language/:language', async (req, reply) => {
     const language = req.params.language;
-    if (!isLanguage(language)) return reply.code(404).type('text/plain').send('Not found');
+    if (!isLanguage(language)) return failure(req, reply, 404);
     const { token, session } = await sessionOf(req);
     if (session && token) await setSessionLanguage(o.db, token, language);
     const next = String(req.query.next ?? '/');
@@ -245,6 +307,8 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     const url = oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: rp.redirectUri,
       scope: 'openid',
+      // Authenticate the person now, whatever session the provider still holds (a shared computer).
+      prompt: 'login',
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state: login.state,
@@ -259,6 +323,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     reply.header('set-cookie', cookie(LOGIN, '', 0));
     if (!login) return welcome(req, reply, 'loginFailed', 400);
     let person: string | undefined;
+    let idToken: string | undefined;
     try {
       const configuration = await rp.configuration();
       // The URL as the provider was told it (not from the Host header), with the answer's query.
@@ -269,22 +334,49 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
       let code = claims[rp.claim];
       if (typeof code !== 'string') code = (await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub))[rp.claim];
       const parsed = typeof code === 'string' ? parsePersonalIdentityCode(code) : undefined;
-      if (parsed?.ok && parsed.value.isTestCode === (o.environment === 'Test')) person = parsed.value.code;
+      if (parsed?.ok && parsed.value.isTestCode === (o.environment === 'Test')) {
+        person = parsed.value.code;
+        idToken = idTokenHint(tokens.id_token, person);
+      }
     } catch (err) {
       o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login refused');
     }
     if (!person) return welcome(req, reply, 'loginFailed', 400);
-    const { token } = await createSession(o.db, person, login.language);
+    const { token } = await createSession(o.db, person, login.language, idToken);
     reply.header('set-cookie', [cookie(LOGIN, '', 0), cookie(SESSION, token)]);
     return reply.redirect('/loans', 303);
   });
 
+  /**
+   * The provider's end-session URL for this logout (RP-initiated logout), if it has an
+   * end-session endpoint: back to /logged-out, the page in the session's language, the session
+   * named by its ID token where one was kept (else by the client id alone).
+   */
+  const endSessionUrl = async (idToken: string | undefined, language: Language): Promise<string | undefined> => {
+    try {
+      const configuration = await rp.configuration();
+      if (!configuration.serverMetadata().end_session_endpoint) return undefined;
+      return oidc.buildEndSessionUrl(configuration, {
+        post_logout_redirect_uri: `${o.baseUrl()}${LOGGED_OUT}`,
+        ui_locales: language,
+        ...(idToken ? { id_token_hint: idToken } : {}),
+      }).href;
+    } catch (err) {
+      // The register's session has ended all the same, and the next login asks for the identity (prompt=login).
+      o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service logout: the identity provider\'s session could not be ended');
+      return undefined;
+    }
+  };
+
   app.post<{ Body: Record<string, string | undefined> }>('/logout', async (req, reply) => {
     const { token, session } = await sessionOf(req);
     if (!session || !token) return welcome(req, reply, 'sessionEnded');
-    if (!same(req.body?.csrfToken, session.csrfToken)) return reply.code(403).type('text/plain').send('Forbidden');
-    await endSession(o.db, token);
-    return welcome(req, reply, 'loggedOut');
+    if (!same(req.body?.csrfToken, session.csrfToken)) return failure(req, reply, 403, session);
+    const { idToken } = await endSession(o.db, token);
+    const leave = await endSessionUrl(idToken, session.language);
+    if (!leave) return welcome(req, reply, 'loggedOut');
+    reply.header('set-cookie', cookie(SESSION, '', 0));
+    return reply.redirect(leave, 303);
   });
 
   /** The person whose data a request of this session reads and changes (the access policy: their own). */
@@ -320,7 +412,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
       return undefined;
     }
     if (!same(req.body?.csrfToken, session.csrfToken)) {
-      await reply.code(403).type('text/plain').send('Forbidden');
+      await failure(req, reply, 403, session);
       return undefined;
     }
     return session;
@@ -401,7 +493,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.get<{ Params: { ref: string } }>('/extracts/:ref', personal<{ Params: { ref: string } }>(async (s, req, reply) => {
     // Another person's extract is exactly as absent as one that does not exist.
     const found = await personExtract(o.db, own(s), req.params.ref);
-    if (!found) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    if (!found) return failure(req, reply, 404, s);
     return html(reply, extractPage(s.language, s.csrfToken, found.row, found.content));
   }));
 

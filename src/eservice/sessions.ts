@@ -1,5 +1,5 @@
 /**
- * A person's e-service sessions and logins under way, in the database (migration 0012) so that
+ * A person's e-service sessions and logins under way, in the database (migrations 0012, 0015) so that
  * any register process serves any request. The browser holds a random token; the table holds
  * its SHA-256 only. A session ends after `idleMs` without a request, or at logout.
  */
@@ -16,11 +16,16 @@ export interface Session {
   language: Language;
 }
 
-/** A new session for a person who has just logged in; returns the cookie's token. */
-export async function createSession(db: Queryable, person: string, language: Language): Promise<{ token: string; csrfToken: string }> {
+/**
+ * A new session for a person who has just logged in; returns the cookie's token. `idToken`: the
+ * provider's ID token, kept for the end-session request at logout (only one that carries no
+ * identity code: app.ts decides).
+ */
+export async function createSession(db: Queryable, person: string, language: Language, idToken?: string): Promise<{ token: string; csrfToken: string }> {
   const token = newToken();
   const csrfToken = newToken();
-  await db.query('INSERT INTO eservice_sessions (token_sha256, person, csrf_token, language) VALUES ($1, $2, $3, $4)', [digest(token), person, csrfToken, language]);
+  await db.query('INSERT INTO eservice_sessions (token_sha256, person, csrf_token, language, id_token) VALUES ($1, $2, $3, $4, $5)',
+    [digest(token), person, csrfToken, language, idToken ?? null]);
   return { token, csrfToken };
 }
 
@@ -53,8 +58,11 @@ export async function setSessionLanguage(db: Queryable, token: string, language:
   await db.query('UPDATE eservice_sessions SET language = $2 WHERE token_sha256 = $1', [digest(token), language]);
 }
 
-export async function endSession(db: Queryable, token: string): Promise<void> {
-  await db.query('DELETE FROM eservice_sessions WHERE token_sha256 = $1', [digest(token)]);
+/** Ends a session (logout); returns the ID token kept with it, if any, for the provider's end-session request. */
+export async function endSession(db: Queryable, token: string): Promise<{ idToken?: string }> {
+  const { rows } = await db.query<{ idToken: string | null }>('DELETE FROM eservice_sessions WHERE token_sha256 = $1 RETURNING id_token AS "idToken"', [digest(token)]);
+  const idToken = rows[0]?.idToken;
+  return idToken ? { idToken } : {};
 }
 
 export interface LoginUnderWay {

@@ -14,6 +14,8 @@ const TEXT = {
     service: 'Positiivinen luottotietorekisteri', lang: 'Suomeksi', skip: 'Siirry sisältöön', languageNav: 'Kieli', mainNav: 'Päävalikko',
     loans: 'Lainat', logout: 'Kirjaudu ulos', loggedOut: 'Olet kirjautunut ulos.', login: 'Kirjaudu sisään', welcome: 'Näet rekisteriin ilmoitetut tietosi, kun kirjaudut sisään vahvalla tunnistautumisella.',
     idpTitle: 'Testiympäristön tunnistautuminen', idpField: 'Henkilötunnus', idpButton: 'Kirjaudu', idpInvalid: 'Anna kelvollinen testihenkilötunnus (yksilönumero 900–999).',
+    idpLogoutTitle: 'Uloskirjautuminen tunnistuspalvelusta', idpLogoutQuestion: 'Haluatko kirjautua ulos myös testiympäristön tunnistuspalvelusta?', idpLogoutYes: 'Kyllä, kirjaudu ulos', idpLogoutNo: 'Ei, pysy kirjautuneena',
+    idpLoggedOut: 'Olet kirjautunut ulos tunnistuspalvelusta.', idpBack: 'Palaa palvelun etusivulle',
     noLoans: 'Sinusta ei ole ilmoitettu voimassa olevia lainoja.', loansIntro: 'Voimassa olevat lainasi, joissa olet velallinen, sellaisina kuin luotonantajat ovat ne ilmoittaneet.', lender: 'Luotonantaja', loanType: 'Lainatyyppi', contractDate: 'Sopimuspäivä', currency: 'Valuutta',
     amount: 'Myönnetty määrä', balance: 'Jäljellä oleva pääoma', creditLimit: 'Luottoraja', monthlyInstalment: 'Kuukausierä', contractEnd: 'Sopimuskausi päättyy', interest: 'Korko', interestRate: 'Kokonaiskorko', interestType: 'Koron tyyppi',
     repayment: 'Takaisinmaksutapa', frequency: 'Lyhennysväli', finalDueDate: 'Viimeinen eräpäivä', debtArrangement: 'Velkajärjestely tai yrityssaneeraus', yes: 'Kyllä', no: 'Ei',
@@ -35,12 +37,19 @@ const TEXT = {
     notifications: 'Ilmoitukset', notificationsOn: 'Saat ilmoituksen, kun sinusta on pyydetty rekisteriote: seuraavana päivänä, enintään kerran päivässä.', notificationsOff: 'Et saa ilmoituksia sinusta pyydetyistä rekisteriotteista.',
     switchOff: 'Lopeta ilmoitukset', switchOn: 'Ota ilmoitukset käyttöön', notificationsNote: 'Näet kaikki pyydetyt otteet aina sivulla Kuka on kysynyt.',
     accessibility: 'Saavutettavuusseloste', error: 'Virhe',
+    forbiddenTitle: 'Pyyntö hylättiin', forbidden: 'Lomaketta ei voitu käsitellä: se ei tullut tämän palvelun sivulta, tai sivu oli vanhentunut. Palaa palveluun ja yritä uudelleen.',
+    notFoundTitle: 'Sivua ei löytynyt', notFound: 'Hakemaasi sivua ei löytynyt. Tarkista osoite tai palaa etusivulle.',
+    badRequestTitle: 'Pyyntöä ei voitu käsitellä', badRequest: 'Palaa edelliselle sivulle ja yritä uudelleen.',
+    serverErrorTitle: 'Jokin meni vikaan', serverError: 'Palvelussa tapahtui virhe. Yritä hetken kuluttua uudelleen.',
+    unavailableTitle: 'Palvelu ei ole juuri nyt käytettävissä', unavailable: 'Yritä hetken kuluttua uudelleen.', toFrontPage: 'Etusivulle',
     errorReason: 'Valitse luottokiellon syy.', errorStartDate: 'Anna alkamispäivä muodossa vvvv-kk-pp.', errorEndDate: 'Anna päättymispäivä muodossa vvvv-kk-pp tai jätä kenttä tyhjäksi.', errorEndBeforeStart: 'Päättymispäivä ei voi olla ennen alkamispäivää.', errorEndPast: 'Päättymispäivä ei voi olla menneisyydessä.', errorBan: 'Luottokieltoa ei voitu tallentaa. Tarkista tiedot.',
   },
   sv: {
     service: 'Positiva kreditupplysningsregistret', lang: 'På svenska', skip: 'Gå till innehållet', languageNav: 'Språk', mainNav: 'Huvudmeny',
     loans: 'Lån', logout: 'Logga ut', loggedOut: 'Du har loggat ut.', login: 'Logga in', welcome: 'Du ser uppgifterna om dig i registret när du loggar in med stark autentisering.',
     idpTitle: 'Identifiering i testmiljön', idpField: 'Personbeteckning', idpButton: 'Logga in', idpInvalid: 'Ange en giltig testpersonbeteckning (individnummer 900–999).',
+    idpLogoutTitle: 'Utloggning från identifieringstjänsten', idpLogoutQuestion: 'Vill du logga ut även från testmiljöns identifieringstjänst?', idpLogoutYes: 'Ja, logga ut', idpLogoutNo: 'Nej, förbli inloggad',
+    idpLoggedOut: 'Du har loggat ut från identifieringstjänsten.', idpBack: 'Tillbaka till tjänstens startsida',
     noLoans: 'Inga gällande lån har anmälts om dig.', loansIntro: 'Dina gällande lån där du är gäldenär, så som kreditgivarna har anmält dem.', lender: 'Kreditgivare', loanType: 'Lånetyp', contractDate: 'Avtalsdag', currency: 'Valuta',
     amount: 'Beviljat belopp', balance: 'Återstående kapital', creditLimit: 'Kreditgräns', monthlyInstalment: 'Månadsrat', contractEnd: 'Avtalsperioden upphör', interest: 'Ränta', interestRate: 'Total ränta', interestType: 'Räntetyp',
     repayment: 'Amorteringssätt', frequency: 'Amorteringsintervall', finalDueDate: 'Sista förfallodag', debtArrangement: 'Skuldsanering eller företagssanering', yes: 'Ja', no: 'Nej',
@@ -62,12 +71,19 @@ const TEXT = {
     notifications: 'Meddelanden', notificationsOn: 'Du får ett meddelande när ett registerutdrag har begärts om dig: följande dag, högst en gång om dagen.', notificationsOff: 'Du får inga meddelanden om registerutdrag som begärts om dig.',
     switchOff: 'Sluta skicka meddelanden', switchOn: 'Börja skicka meddelanden', notificationsNote: 'Du ser alltid alla begärda utdrag på sidan Vem har frågat.',
     accessibility: 'Tillgänglighetsutlåtande', error: 'Fel',
+    forbiddenTitle: 'Begäran avvisades', forbidden: 'Formuläret kunde inte behandlas: det kom inte från den här tjänstens sida, eller sidan var för gammal. Gå tillbaka till tjänsten och försök igen.',
+    notFoundTitle: 'Sidan hittades inte', notFound: 'Sidan du sökte hittades inte. Kontrollera adressen eller gå tillbaka till startsidan.',
+    badRequestTitle: 'Begäran kunde inte behandlas', badRequest: 'Gå tillbaka till föregående sida och försök igen.',
+    serverErrorTitle: 'Något gick fel', serverError: 'Ett fel inträffade i tjänsten. Försök igen om en stund.',
+    unavailableTitle: 'Tjänsten är inte tillgänglig just nu', unavailable: 'Försök igen om en stund.', toFrontPage: 'Till startsidan',
     errorReason: 'Välj en orsak till kreditförbudet.', errorStartDate: 'Ange startdagen i formatet åååå-mm-dd.', errorEndDate: 'Ange slutdagen i formatet åååå-mm-dd eller lämna fältet tomt.', errorEndBeforeStart: 'Slutdagen kan inte vara före startdagen.', errorEndPast: 'Slutdagen kan inte ligga i det förflutna.', errorBan: 'Kreditförbudet kunde inte sparas. Kontrollera uppgifterna.',
   },
   en: {
     service: 'Positive Credit Register', lang: 'In English', skip: 'Skip to content', languageNav: 'Language', mainNav: 'Main menu',
     loans: 'Loans', logout: 'Log out', loggedOut: 'You have logged out.', login: 'Log in', welcome: 'Log in with strong identification to see what the register holds about you.',
     idpTitle: 'Test environment identification', idpField: 'Personal identity code', idpButton: 'Log in', idpInvalid: 'Enter a valid test personal identity code (individual number 900–999).',
+    idpLogoutTitle: 'Logging out of the identification service', idpLogoutQuestion: 'Do you want to log out of the test environment’s identification service too?', idpLogoutYes: 'Yes, log out', idpLogoutNo: 'No, stay logged in',
+    idpLoggedOut: 'You have logged out of the identification service.', idpBack: 'Back to the service’s front page',
     noLoans: 'No active loans have been reported about you.', loansIntro: 'Your active loans where you are a borrower, as the lenders reported them.', lender: 'Lender', loanType: 'Loan type', contractDate: 'Contract date', currency: 'Currency',
     amount: 'Amount issued', balance: 'Outstanding balance', creditLimit: 'Credit limit', monthlyInstalment: 'Monthly instalment', contractEnd: 'Contract period ends', interest: 'Interest', interestRate: 'Total interest rate', interestType: 'Interest type',
     repayment: 'Repayment method', frequency: 'Repayment interval', finalDueDate: 'Final due date', debtArrangement: 'Debt arrangement or restructuring', yes: 'Yes', no: 'No',
@@ -89,6 +105,11 @@ const TEXT = {
     notifications: 'Notifications', notificationsOn: 'You are notified when a credit register extract has been requested about you: the next day, at most once a day.', notificationsOff: 'You are not notified of extracts requested about you.',
     switchOff: 'Switch notifications off', switchOn: 'Switch notifications on', notificationsNote: 'You can always see every extract requested on the Who has asked page.',
     accessibility: 'Accessibility statement', error: 'Error',
+    forbiddenTitle: 'The request was refused', forbidden: 'The form could not be handled: it did not come from this service’s page, or the page was out of date. Go back to the service and try again.',
+    notFoundTitle: 'Page not found', notFound: 'The page you asked for was not found. Check the address or go back to the front page.',
+    badRequestTitle: 'The request could not be handled', badRequest: 'Go back to the previous page and try again.',
+    serverErrorTitle: 'Something went wrong', serverError: 'An error occurred in the service. Please try again in a moment.',
+    unavailableTitle: 'The service is temporarily unavailable', unavailable: 'Please try again in a moment.', toFrontPage: 'To the front page',
     errorReason: 'Choose a reason for the credit ban.', errorStartDate: 'Enter the start date as yyyy-mm-dd.', errorEndDate: 'Enter the end date as yyyy-mm-dd, or leave it empty.', errorEndBeforeStart: 'The end date cannot be before the start date.', errorEndPast: 'The end date cannot be in the past.', errorBan: 'The credit ban could not be saved. Please check the details.',
   },
 } as const satisfies Record<Language, Record<string, string>>;
@@ -244,6 +265,53 @@ export function loginPage(o: { language: Language; action: string | null; invali
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(t(o.language, 'idpTitle'))}</title><link rel="stylesheet" href="/style.css"></head>
 <body><main id="main"><h1>${esc(t(o.language, 'idpTitle'))}</h1>${error}${form}</main></body>
 </html>`;
+}
+
+/** A bare page of the test identity provider (not the e-service's layout: the provider is another service). */
+const idpPage = (language: Language, title: string, body: string) => `<!DOCTYPE html>
+<html lang="${language}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><link rel="stylesheet" href="/style.css"></head>
+<body><main id="main"><h1>${esc(title)}</h1>${body}</main></body>
+</html>`;
+
+/**
+ * The test identity provider's logout question (when it must ask: test-idp.ts). `form` is the
+ * provider's own form (id "op.logoutForm", its anti-forgery field); the buttons submit it.
+ */
+export function idpLogoutPage(o: { language: Language; form: string }): string {
+  return idpPage(o.language, t(o.language, 'idpLogoutTitle'), `<p>${esc(t(o.language, 'idpLogoutQuestion'))}</p>
+${o.form}
+<p><button type="submit" form="op.logoutForm" name="logout" value="yes">${esc(t(o.language, 'idpLogoutYes'))}</button></p>
+<p><button type="submit" form="op.logoutForm">${esc(t(o.language, 'idpLogoutNo'))}</button></p>`);
+}
+
+/** The test identity provider's page after a logout that had nowhere to send the browser back to. */
+export function idpLoggedOutPage(o: { language: Language; back: string }): string {
+  return idpPage(o.language, t(o.language, 'idpLogoutTitle'), `<p role="status">${esc(t(o.language, 'idpLoggedOut'))}</p>
+<p><a href="${esc(o.back)}">${esc(t(o.language, 'idpBack'))}</a></p>`);
+}
+
+/** The e-service's answers that are not pages of their own, by status. */
+export const ERROR_PAGES = {
+  400: ['badRequestTitle', 'badRequest'],
+  403: ['forbiddenTitle', 'forbidden'],
+  404: ['notFoundTitle', 'notFound'],
+  500: ['serverErrorTitle', 'serverError'],
+  503: ['unavailableTitle', 'unavailable'],
+} as const satisfies Record<number, [TextKey, TextKey]>;
+export type ErrorStatus = keyof typeof ERROR_PAGES;
+
+/**
+ * An error answer as a page of the service: the layout (with the menu when logged in), the
+ * language of the session or the browser, what happened in plain words and the way back.
+ */
+export function errorPage(language: Language, status: ErrorStatus, session?: { csrfToken: string }): string {
+  const [title, message] = ERROR_PAGES[status];
+  return page({
+    language, title: t(language, title), path: '/', ...(session ? { session } : {}),
+    body: `<p>${esc(t(language, message))}</p>
+<p><a href="/">${esc(t(language, 'toFrontPage'))}</a></p>`,
+  });
 }
 
 /** The front page of a person not logged in. */

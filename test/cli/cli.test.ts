@@ -155,3 +155,10 @@ test('a Production register refuses the demo and an existing register keeps its 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pcr serve --web-public-url reaches the configuration: a value with a path is refused naming the flag, before anything starts', async () => {
+  const dir = tempDir('pcr-public-url-');
+  const r = await pcr(['serve', '--data-dir', join(dir, 'data'), '--port', '0', '--web-port', '0', '--web-public-url', 'https://eservice.example/path']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--web-public-url must be the e-service's public origin/);
+});

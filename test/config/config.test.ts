@@ -245,6 +245,32 @@ const TABLE: Row[] = [
     ],
   },
   {
+    option: 'PCR_WEB_PUBLIC_URL / --web-public-url',
+    good: [
+      [{}, (c) => c.webPublicUrl, undefined],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.rekisteri.example.fi'), (c) => c.webPublicUrl, 'https://omat.rekisteri.example.fi'],
+      [env('PCR_WEB_PUBLIC_URL', ' https://Omat.Rekisteri.example.fi:8443/ '), (c) => c.webPublicUrl, 'https://omat.rekisteri.example.fi:8443'],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.rekisteri.example.fi:443'), (c) => c.webPublicUrl, 'https://omat.rekisteri.example.fi'],
+      [env('PCR_WEB_PUBLIC_URL', 'https://[::1]:8080'), (c) => c.webPublicUrl, 'https://[::1]:8080'],
+      [{ input: { webPublicUrl: 'https://a.example.fi' }, env: { PCR_WEB_PUBLIC_URL: 'x' } }, (c) => c.webPublicUrl, 'https://a.example.fi'],
+      [{ env: { PCR_WEB_PUBLIC_URL: 'http://localhost:8000', PCR_ENVIRONMENT: 'Test' } }, (c) => c.webPublicUrl, 'http://localhost:8000'],
+      [{ env: { PCR_WEB_PUBLIC_URL: 'https://omat.example.fi', PCR_ENVIRONMENT: 'Production' } }, (c) => c.webPublicUrl, 'https://omat.example.fi'],
+    ],
+    bad: [
+      [{ env: { PCR_WEB_PUBLIC_URL: 'http://omat.example.fi', PCR_ENVIRONMENT: 'Production' } }, /^PCR_WEB_PUBLIC_URL must be the e-service's public origin, https:\/\/host or https:\/\/host:port \(https:\/\/ in a Production register\), not "http:\/\/omat\.example\.fi"$/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.example.fi/eservice'), /no path, query or fragment.*not "https:\/\/omat\.example\.fi\/eservice"/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.example.fi/?x=1'), /no path, query or fragment/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.example.fi/#top'), /no path, query or fragment/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.example.fi?'), /no path, query or fragment/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://user:pw@omat.example.fi'), /no user name or password/],
+      [env('PCR_WEB_PUBLIC_URL', 'ftp://omat.example.fi'), /https:\/\/, or http:\/\/ in a Test register/],
+      [env('PCR_WEB_PUBLIC_URL', 'omat.example.fi'), /not a URL.*not "omat\.example\.fi"/],
+      [env('PCR_WEB_PUBLIC_URL', 'https://omat.example.fi:99999'), /not a URL/],
+      [{ input: { webPublicUrl: 'https://x.example.fi/a' } }, /^--web-public-url must be the e-service's public origin/],
+      [env('PCR_WEB_PUBLIC_URL', ''), /^PCR_WEB_PUBLIC_URL is empty/],
+    ],
+  },
+  {
     option: 'PCR_WEB_FEEDBACK',
     good: [
       [{}, (c) => c.webFeedback, undefined],
@@ -469,7 +495,7 @@ for (const row of TABLE) {
 
 test('the table covers every option the register reads', () => {
   const covered = TABLE.map((r) => r.option).join(' ');
-  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
+  for (const name of ['PCR_WEB_PORT', 'PCR_WEB_HOST', 'PCR_WEB_PUBLIC_URL', 'PCR_WEB_FEEDBACK', 'PCR_SESSION_IDLE_MINUTES', 'PCR_OIDC_ISSUER', 'PCR_OIDC_CLIENT_ID', 'PCR_OIDC_REDIRECT_URI', 'PCR_OIDC_CLIENT_SECRET', 'PCR_OIDC_PRIVATE_KEY_FILE', 'PCR_OIDC_PRIVATE_KEY_ID', 'PCR_OIDC_IDENTITY_CLAIM', 'PCR_TRUST_CACHE_MS', 'PCR_REQUEST_TIMEOUT_MS', 'PCR_KEEP_ALIVE_TIMEOUT_MS', 'PCR_MAX_REPORTS_PER_BATCH', 'PCR_DATABASE_POOL_SIZE', 'PCR_RATE_LIMIT', 'PCR_RATE_BURST', 'PCR_LOG_LEVEL', 'PCR_PORT', 'PCR_HOST', 'PCR_ENVIRONMENT', 'PCR_SERVER_NAMES', 'PCR_DATABASE_URL', 'PCR_TLS_CERT', 'PCR_TLS_KEY', 'PCR_DATA_DIR', 'PCR_CA_DIR',
     'PCR_NOTIFY_ADAPTER', 'PCR_NOTIFY_MAILBOX', 'PCR_NOTIFY_URL', 'PCR_NOTIFY_SERVICE_ID', 'PCR_NOTIFY_TOKEN_FILE', 'PCR_NOTIFY_USERNAME', 'PCR_NOTIFY_PASSWORD_FILE',
     'PCR_NOTIFY_CLIENT_CERT', 'PCR_NOTIFY_CLIENT_KEY', 'PCR_NOTIFY_CA_FILE', 'PCR_NOTIFY_MAX_ATTEMPTS', 'PCR_NOTIFY_RETRY_BASE_SECONDS', 'PCR_NOTIFY_RETRY_MAX_SECONDS', 'PCR_NOTIFY_ESERVICE_URL',
     'PCR_METRICS_PORT', 'PCR_METRICS_HOST', 'PCR_READ_DATABASE_URL', 'PCR_RETENTION_ENDED_LOAN_DAYS', 'PCR_RETENTION_LOG_DAYS', 'PCR_RETENTION_BATCH_DAYS', 'PCR_EMBEDDED_SHARED_BUFFERS_MB', 'PCR_MEMORY_SAVER']) {

@@ -99,6 +99,88 @@ test('logout: without the CSRF token 403 and still logged in; with it the sessio
   assert.equal(again.headers.location, '/');
 });
 
+/** The identity provider's live sessions of a person (oidc-provider's Session rows name the account: the identity code). */
+const idpSessions = async (code: string) => (await reg.register.db.query<{ n: number }>(
+  `SELECT count(*)::int AS n FROM test_idp_payloads WHERE model = 'Session' AND payload->>'accountId' = $1 AND expires_at > now()`, [code])).rows[0]!.n;
+/** The claims of a JWT, as anyone who sees it can read them. */
+const jwtClaims = (jwt: string) => Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8');
+
+test('logout ends the identity provider\'s session too (RP-initiated logout, back to the start page): on a shared computer the next "Log in" asks for an identity code, and the next person sees only their own loans', async () => {
+  const person = testPerson();
+  const web = browser();
+  const { landed } = await logIn(web, person);
+  assert.equal(await idpSessions(person), 1, 'the provider holds a session of the person');
+  const out = await web.submit(landed, '/logout');
+  assert.equal(out.status, 200);
+  assert.equal(new URL(out.url).pathname, '/logged-out', 'the provider sent the browser back to the start page');
+  assert.match(out.body, /<p role="status">You have logged out\.<\/p>/);
+  assert.match(out.body, /<form method="post" action="\/login">/, 'the start page, with its Log in button');
+  // The browser went through the provider's end-session endpoint, with an ID token that names no one by identity code.
+  const end = web.visited.map((u) => new URL(u)).find((u) => u.pathname === '/idp/session/end')!;
+  assert.ok(end, `visited the provider's end-session endpoint: ${web.visited.join(' ')}`);
+  assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${base}/logged-out`);
+  const hint = end.searchParams.get('id_token_hint')!;
+  assert.ok(hint, 'the ID token names the session');
+  const claims = jwtClaims(hint);
+  assert.ok(!claims.includes(person), claims);
+  assert.doesNotMatch(claims, STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN);
+  assert.equal(await idpSessions(person), 0, 'the provider\'s session has ended');
+  assert.equal((await reg.register.db.query('SELECT 1 FROM eservice_sessions WHERE person = $1', [person])).rows.length, 0, 'and the register\'s');
+
+  // The next person at the same browser: "Log in" shows the provider's page, not the previous person's Loans.
+  const again = await web.submit(out, '/login');
+  assert.equal(again.status, 200);
+  assert.match(again.body, /<label for="personalIdentityCode">Personal identity code<\/label>/);
+  assert.doesNotMatch(again.body, /<h1>Loans<\/h1>/);
+  const next = await web.submit(again, actionOf(again.body, '/idp-login/'), { personalIdentityCode: bob });
+  assert.equal(new URL(next.url).pathname, '/loans');
+  assert.equal((next.body.match(/<article>/g) ?? []).length, 1, 'Bob\'s one loan');
+  assert.doesNotMatch(next.body, /8,400\.50/);
+  for (const url of web.visited) assert.doesNotMatch(url, STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN, url);
+});
+
+test('every login asks the provider to authenticate the person anew (prompt=login): a session that ended by idling leaves the provider\'s session alive, and "Log in" still asks for the identity code', async () => {
+  const person = testPerson();
+  const web = browser();
+  await logIn(web, person);
+  const authorization = web.visited.map((u) => new URL(u)).find((u) => u.pathname === '/idp/auth')!;
+  assert.equal(authorization.searchParams.get('prompt'), 'login');
+  await reg.register.db.query(`UPDATE eservice_sessions SET last_seen_at = now() - interval '16 minutes' WHERE person = $1`, [person]);
+  const ended = await web.get(`${base}/loans`);
+  assert.match(ended.body, /Your session has ended/);
+  assert.equal(await idpSessions(person), 1, 'the provider\'s session is still there (nothing ended it)');
+  const again = await web.submit(ended, '/login');
+  assert.equal(again.status, 200);
+  assert.match(again.body, /<label for="personalIdentityCode">Personal identity code<\/label>/, 'the provider asks, whatever session it holds');
+  assert.doesNotMatch(again.body, /<h1>Loans<\/h1>/);
+});
+
+test('logout of a session begun before its ID token was kept (no hint): the register\'s session ends, and the provider, named by the client id alone, asks on a page of the register\'s own', async () => {
+  const person = testPerson();
+  const web = browser();
+  const { landed } = await logIn(web, person);
+  await reg.register.db.query('UPDATE eservice_sessions SET id_token = NULL WHERE person = $1', [person]);
+  const csrfToken = /name="csrfToken" value="([^"]+)"/.exec(landed.body)![1]!;
+  const res = await web.request('POST', `${base}/logout`, { csrfToken });
+  assert.equal(res.status, 303);
+  const to = new URL(String(res.headers.location));
+  assert.equal(to.pathname, '/idp/session/end');
+  assert.equal(to.searchParams.get('client_id'), 'pcr-eservice');
+  assert.equal(to.searchParams.get('id_token_hint'), null);
+  assert.equal((await reg.register.db.query('SELECT 1 FROM eservice_sessions WHERE person = $1', [person])).rows.length, 0, 'the register\'s session has ended');
+  const question = await web.follow(res);
+  assert.equal(question.status, 200);
+  assert.match(question.body, /<html lang="en">/);
+  assert.match(question.body, /Do you want to log out of the test environment’s identification service too\?/);
+  assert.doesNotMatch(question.body, /<script|style=/, 'no script, no inline style');
+  // "Yes": the provider's session ends and the browser is back on the start page.
+  const form = /<form id="op\.logoutForm" method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="([^"]+)"/.exec(question.body)!;
+  const done = await web.follow(await web.request('POST', form[1]!, { xsrf: form[2]!, logout: 'yes' }));
+  assert.equal(new URL(done.url).pathname, '/logged-out');
+  assert.match(done.body, /You have logged out\./);
+  assert.equal(await idpSessions(person), 0);
+});
+
 test('a session idle longer than 15 minutes has ended: the next page says so and asks to log in again', async () => {
   const web = browser();
   await logIn(web, alice);
@@ -264,4 +346,70 @@ test('Voluntary ban: set with consent (in force at once: the next extract shows 
   const removed = await web.request('POST', `${base}/ban/remove`, { csrfToken });
   assert.match(removed.body, /You have no credit ban\./);
   assert.equal((await banRow())!.reason, null);
+});
+
+test('PCR_WEB_PUBLIC_URL: behind a reverse proxy under a public name, a form from the public origin is accepted and one from the listener\'s own origin refused; login and logout go through the public name end to end', async () => {
+  const PUBLIC = 'https://omat.example.test';
+  // The public name in the server certificate too: the test's "proxy" passes TLS through, Host and all.
+  const proxied = await startTestRegister({ env: { PCR_WEB_PUBLIC_URL: `${PUBLIC}/`, PCR_SERVER_NAMES: 'localhost,127.0.0.1,::1,omat.example.test' } });
+  const web = new WebClient(proxied.register.ca.certPem, 'en');
+  try {
+    const listener = proxied.server.web!.url;
+    // The proxy: the browser's URL on the public name, sent on to the listener with the Host it came with.
+    const hop = (url: string) => {
+      const u = new URL(url, PUBLIC);
+      assert.equal(u.origin, PUBLIC, `the browser is sent to the public name, not ${u.origin}`);
+      return `${listener}${u.pathname}${u.search}`;
+    };
+    const send = async (method: string, url: string, form?: Record<string, string>) =>
+      web.request(method, hop(url), form, { host: new URL(PUBLIC).host, ...(form ? { origin: PUBLIC } : {}) });
+    const follow = async (first: WebResponse) => {
+      let res = first;
+      for (let i = 0; i < 20 && res.status >= 300 && res.status < 400; i++) res = await send('GET', String(res.headers.location));
+      return res;
+    };
+    const welcome = await send('GET', '/');
+    assert.equal(welcome.status, 200);
+    const formToken = /name="formToken" value="([^"]+)"/.exec(welcome.body)![1]!;
+
+    // The listener's own origin is another site now: refused, as a page.
+    const own = await web.request('POST', `${listener}/login`, { formToken }, { origin: listener });
+    assert.equal(own.status, 403);
+    assert.match(own.headers['content-type'] as string, /^text\/html/);
+    assert.match(own.body, /<h1>The request was refused<\/h1>/);
+
+    // The public origin: the provider (its issuer under the public name) is asked to authenticate, with the public callback.
+    const toIdp = await send('POST', '/login', { formToken });
+    assert.equal(toIdp.status, 303, toIdp.body.slice(0, 300));
+    const authorization = new URL(String(toIdp.headers.location));
+    assert.equal(`${authorization.origin}${authorization.pathname}`, `${PUBLIC}/idp/auth`);
+    assert.equal(authorization.searchParams.get('redirect_uri'), `${PUBLIC}/callback`);
+    assert.equal(authorization.searchParams.get('prompt'), 'login');
+    const idpPage = await follow(toIdp);
+    assert.match(idpPage.body, /Personal identity code/);
+    const landed = await follow(await send('POST', actionOf(idpPage.body, '/idp-login/'), { personalIdentityCode: alice }));
+    assert.equal(landed.status, 200, landed.body.slice(0, 300));
+    assert.match(landed.body, /<h1>Loans<\/h1>/);
+    assert.match(String(landed.headers['content-security-policy']), new RegExp(`form-action 'self' ${PUBLIC.replace(/\./g, '\\.')};`));
+
+    const csrfToken = /name="csrfToken" value="([^"]+)"/.exec(landed.body)![1]!;
+    const out = await send('POST', '/logout', { csrfToken });
+    assert.equal(new URL(String(out.headers.location)).searchParams.get('post_logout_redirect_uri'), `${PUBLIC}/logged-out`);
+    const back = await follow(out);
+    assert.match(back.body, /You have logged out\./);
+    assert.equal(new URL(back.url).pathname, '/logged-out');
+  } finally {
+    web.close();
+    await proxied.close();
+  }
+});
+
+test('without PCR_WEB_PUBLIC_URL the listener\'s own origin is the e-service\'s: its forms are accepted, another origin\'s refused', async () => {
+  const web = browser();
+  const welcome = await web.get(`${base}/`);
+  const formToken = /name="formToken" value="([^"]+)"/.exec(welcome.body)![1]!;
+  assert.equal((await web.request('POST', `${base}/login`, { formToken }, { origin: 'https://omat.example.test' })).status, 403);
+  const accepted = await web.request('POST', `${base}/login`, { formToken }, { origin: new URL(base).origin });
+  assert.equal(accepted.status, 303);
+  assert.equal(new URL(String(accepted.headers.location)).origin, new URL(base).origin);
 });

@@ -301,3 +301,85 @@ test('a page view moves the session\'s last-seen time only when it is over 30 s 
   assert.equal((await web.get(`${base}/loans`)).status, 200);
   assert.ok((await age()) < 10, 'moved when older');
 });
+
+/** An error answer is a page of the service: HTML with the layout, its status, no script, a way back to the front page. */
+function assertErrorPage(res: { status: number; headers: Record<string, unknown>; body: string }, status: number, language: string, title: string, what: string) {
+  assert.equal(res.status, status, `${what}: ${res.body.slice(0, 200)}`);
+  assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/, what);
+  assert.match(res.body, new RegExp(`^<!DOCTYPE html>\\n<html lang="${language}">`), what);
+  assert.match(res.body, new RegExp(`<h1>${title}</h1>`), what);
+  assert.match(res.body, /<main id="main">/, what);
+  assert.match(res.body, /<a href="\/">/, `${what}: the way back`);
+  assert.match(res.body, /<a href="\/accessibility">/, `${what}: the layout's footer`);
+  assert.doesNotMatch(res.body, /<script|style="/, `${what}: no script, no inline style`);
+  assert.match(String(res.headers['content-security-policy']), /default-src 'none'/, what);
+}
+
+test('error answers are pages of the service in the person\'s language (Finnish, Swedish, English), with the right status: 404, 403, 400/415', async () => {
+  // Not logged in: the browser's language (Finnish by default).
+  for (const [language, title] of [['fi', 'Sivua ei löytynyt'], ['sv', 'Sidan hittades inte'], ['en', 'Page not found'], ['', 'Sivua ei löytynyt']] as const) {
+    const web = new WebClient(reg.register.ca.certPem, language);
+    clients.push(web);
+    assertErrorPage(await web.get(`${base}/no-such-page`), 404, language || 'fi', title, `404 in ${language || 'the default'}`);
+    assertErrorPage(await web.get(`${base}/language/xx`), 404, language || 'fi', title, `an unknown language in ${language || 'the default'}`);
+  }
+  const stranger = new WebClient(reg.register.ca.certPem, 'en');
+  clients.push(stranger);
+  const welcome = await stranger.get(`${base}/`);
+  const formToken = /name="formToken" value="([^"]+)"/.exec(welcome.body)![1]!;
+  assertErrorPage(await stranger.request('POST', `${base}/login`, { formToken }, { origin: 'https://evil.example' }), 403, 'en', 'The request was refused', 'a login form from another site');
+
+  // Logged in in Swedish, from a browser that says English: the session's language, and the menu (with its logout form).
+  const web = await loggedIn(anna, 'sv');
+  const english = { 'accept-language': 'en' };
+  const csrfToken = csrfOf((await web.get(`${base}/notifications`)).body);
+  const cases: [string, Promise<{ status: number; headers: Record<string, unknown>; body: string }>, number, string][] = [
+    ['an unknown page', web.request('GET', `${base}/no-such-page`, undefined, english), 404, 'Sidan hittades inte'],
+    ['another person\'s or a made-up extract', web.request('GET', `${base}/extracts/00000000-0000-7000-8000-000000000000`, undefined, english), 404, 'Sidan hittades inte'],
+    ['a form without its CSRF token', web.request('POST', `${base}/notifications`, { on: 'no' }, english), 403, 'Begäran avvisades'],
+    ['a logout without its CSRF token', web.request('POST', `${base}/logout`, { csrfToken: 'x'.repeat(43) }, english), 403, 'Begäran avvisades'],
+    ['a form from another site', web.request('POST', `${base}/ban`, { csrfToken, reason: 'Other' }, { ...english, origin: 'https://evil.example' }), 403, 'Begäran avvisades'],
+    ['a body that is not a form', web.request('POST', `${base}/ban`, { csrfToken, reason: 'Other' }, { ...english, 'content-type': 'application/json' }), 415, 'Begäran kunde inte behandlas'],
+  ];
+  for (const [what, answer, status, title] of cases) {
+    const res = await answer;
+    assertErrorPage(res, status, 'sv', title, what);
+    assert.match(res.body, /action="\/logout"/, `${what}: the menu of the logged-in person`);
+  }
+  // Nothing changed, and the session is alive.
+  assert.equal((await reg.register.db.query('SELECT 1 FROM persons WHERE person = $1 AND notifications_off', [anna])).rows.length, 0);
+  assert.equal((await web.get(`${base}/loans`)).status, 200);
+});
+
+test('when the database fails, the page says so in the browser\'s language: 503 while it is unavailable, 500 for any other failure; never the error\'s text', async () => {
+  const db = reg.register.db;
+  const browser = (language: string) => {
+    const c = new WebClient(reg.register.ca.certPem, language);
+    clients.push(c);
+    return c;
+  };
+  // A real failure of the database, no mock: the sessions table replaced for a moment by a view whose rows raise the error.
+  const fail = async (sqlstate: string) => {
+    await db.query(`CREATE OR REPLACE FUNCTION pcr_test_fail() RETURNS SETOF eservice_sessions_away LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'internal detail xyzzy' USING ERRCODE = '${sqlstate}'; END $$`);
+  };
+  await db.query('ALTER TABLE eservice_sessions RENAME TO eservice_sessions_away');
+  try {
+    await fail('57P03'); // cannot_connect_now: the database is starting up
+    await db.query('CREATE VIEW eservice_sessions AS SELECT * FROM pcr_test_fail()');
+    for (const [language, title] of [['fi', 'Palvelu ei ole juuri nyt käytettävissä'], ['sv', 'Tjänsten är inte tillgänglig just nu'], ['en', 'The service is temporarily unavailable']] as const) {
+      const res = await browser(language).request('GET', `${base}/loans`, undefined, { cookie: '__Host-pcr-session=some-token' });
+      assertErrorPage(res, 503, language, title, `503 in ${language}`);
+      assert.doesNotMatch(res.body, /xyzzy|57P03/);
+    }
+    await fail('XX000'); // internal_error: not one that passes
+    const res = await browser('en').request('GET', `${base}/loans`, undefined, { cookie: '__Host-pcr-session=some-token' });
+    assertErrorPage(res, 500, 'en', 'Something went wrong', '500');
+    assert.doesNotMatch(res.body, /xyzzy|XX000/);
+    assert.ok(reg.logs.some((l) => l.includes('e-service request failed') && l.includes('xyzzy')), 'the operator\'s log has the failure');
+  } finally {
+    await db.query('DROP VIEW IF EXISTS eservice_sessions');
+    await db.query('DROP FUNCTION IF EXISTS pcr_test_fail()');
+    await db.query('ALTER TABLE eservice_sessions_away RENAME TO eservice_sessions');
+  }
+  assert.equal((await (await loggedIn(ben)).get(`${base}/loans`)).status, 200, 'and the service is back');
+});
