@@ -18,7 +18,7 @@
  * The principal is a person: every page reads the data of the session's person and of no one
  * else (person-data.ts takes no other identifier).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -120,6 +120,18 @@ export function idTokenHint(idToken: string | undefined, person: string): string
   return claims.includes(person) || code.test(claims) ? undefined : idToken;
 }
 
+/** WebCrypto's algorithm for a private_key_jwt key: RS256, ES256/384/512 or EdDSA, as the key's type says. */
+export function signingAlgorithm(key: KeyObject): RsaHashedImportParams | EcKeyImportParams | Algorithm {
+  const curves: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = curves[key.asymmetricKeyDetails?.namedCurve ?? ''];
+    if (curve) return { name: 'ECDSA', namedCurve: curve };
+  }
+  if (key.asymmetricKeyType === 'ed25519') return { name: 'Ed25519' };
+  throw new Error(`PCR_OIDC_PRIVATE_KEY_FILE holds a key of type ${key.asymmetricKeyType ?? 'unknown'}${key.asymmetricKeyDetails?.namedCurve ? ` (${key.asymmetricKeyDetails.namedCurve})` : ''}: give an RSA, EC (P-256, P-384, P-521) or Ed25519 key`);
+}
+
 /** The relying party: how the e-service talks to its identity provider. */
 interface RelyingParty {
   configuration(): Promise<oidc.Configuration>;
@@ -139,9 +151,11 @@ async function relyingParty(app: FastifyInstance, o: EserviceOptions): Promise<R
     let configured: Promise<oidc.Configuration> | undefined;
     const auth = async (): Promise<oidc.ClientAuth> => {
       if (p.clientSecret) return oidc.ClientSecretBasic(p.clientSecret);
-      const { createPrivateKey } = await import('node:crypto');
-      const key = createPrivateKey(readFileSync(p.privateKeyFile!, 'utf8'));
-      return oidc.PrivateKeyJwt({ key: key as never, ...(p.privateKeyId ? { kid: p.privateKeyId } : {}) });
+      // openid-client signs with WebCrypto: the PEM's key as a CryptoKey (a Node KeyObject is refused).
+      const { createPrivateKey, webcrypto } = await import('node:crypto');
+      const keyObject = createPrivateKey(readFileSync(p.privateKeyFile!, 'utf8'));
+      const key = await webcrypto.subtle.importKey('pkcs8', keyObject.export({ format: 'der', type: 'pkcs8' }), signingAlgorithm(keyObject), false, ['sign']);
+      return oidc.PrivateKeyJwt(p.privateKeyId ? { key, kid: p.privateKeyId } : key);
     };
     // The issuer's origin, and once discovered the authorization and end-session endpoints' (a provider may serve them elsewhere).
     const targets = new Set([new URL(p.issuer).origin]);
@@ -300,7 +314,15 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
 
   app.post<{ Body: Record<string, string | undefined> }>('/login', async (req, reply) => {
     if (!same(req.body?.formToken, cookies(req).get(FORM))) return welcome(req, reply, 'loginFailed', 403);
-    const configuration = await rp.configuration();
+    let configuration: oidc.Configuration;
+    try {
+      configuration = await rp.configuration();
+    } catch (err) {
+      // The provider's discovery document cannot be had (it is down, or its certificate is not
+      // trusted: NODE_EXTRA_CA_CERTS): the person is asked to try again later, the operator told.
+      o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login: the identity provider cannot be reached');
+      return failure(req, reply, 503);
+    }
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const login = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier, language: languageOf(req) };
     const token = await startLogin(o.db, login);
@@ -337,6 +359,12 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
       if (parsed?.ok && parsed.value.isTestCode === (o.environment === 'Test')) {
         person = parsed.value.code;
         idToken = idTokenHint(tokens.id_token, person);
+      } else {
+        // For the operator (a wrong PCR_OIDC_IDENTITY_CLAIM shows here first): why, never the value.
+        const why = typeof code !== 'string' ? `the provider gave no ${rp.claim} claim (ID token or userinfo)`
+          : !parsed?.ok ? `the ${rp.claim} claim is not a personal identity code`
+          : o.environment === 'Test' ? 'a real personal identity code in a Test register' : 'a test personal identity code in a Production register';
+        o.logger.warn({ web: true, claim: rp.claim }, `e-service login refused: ${why}`);
       }
     } catch (err) {
       o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login refused');
