@@ -82,7 +82,7 @@ export interface RetentionConfig {
   endedLoanDays: number;
   /** The disclosure logs: extracts, authorities' PersonLoans disclosures, ban deliveries, delivery downloads; and finished notifications. */
   logDays: number;
-  /** A received batch (its body: the reports as they came) and its reports' outcomes, after it was received. */
+  /** A received batch (its body: the reports as they came) and its reports' outcomes, after it was received, once none of the loans it reported is left in the register. */
   batchDays: number;
 }
 

@@ -77,7 +77,7 @@ export async function buildRegisterApp(register: Register, opts: { logger?: Logg
   });
   await app.register(accessRoutes({ db: register.db, ca: register.ca }));
   const worker = new JobRunner(
-    [reportingJob(register.db, { environment: register.environment, logger, metrics, ...(register.db.kind === 'pglite' ? { afterLargeBatch: { reports: COLLECT_AFTER_REPORTS, run: collectGarbage } } : {}) }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date() }), ...notificationJobs(register, { logger, now: () => new Date(), metrics })],
+    [reportingJob(register.db, { environment: register.environment, logger, metrics, ...(register.db.kind === 'pglite' ? { afterLargeBatch: { reports: COLLECT_AFTER_REPORTS, run: collectGarbage } } : {}) }), banEndingsJob(register.db, { today: () => finnishDate() }), authorityOrdersJob(register.db, { now: () => new Date() }), historyBackfillJob(register.db), retentionJob(register.db, { retention: register.config.retention, now: () => new Date(), sessionIdleMs: register.config.sessionIdleMs }), ...notificationJobs(register, { logger, now: () => new Date(), metrics })],
     { logger },
   );
   workers.roundAgeMs = () => worker.roundAgeMs();

@@ -35,7 +35,7 @@ export function retentionCommands(ctx: CliContext): Command[] {
       emit(io, o.json, out, [
         `Ended loans: kept ${out.periods.endedLoanDays} days (due now: those that ended before ${out.horizons.endedLoansEndedBefore})`,
         `Disclosure logs and finished notifications: kept ${out.periods.logDays} days (due now: before ${out.horizons.logsBefore})`,
-        `Batches: kept ${out.periods.batchDays} days (due now: received before ${out.horizons.batchesReceivedBefore})`,
+        `Batches: kept ${out.periods.batchDays} days, and while a loan they reported is in the register (due now: received before ${out.horizons.batchesReceivedBefore}, their loans erased)`,
         out.erased.length === 0 ? `Nothing erased in the last ${days} days.` : `Erased in the last ${days} days:`,
         ...out.erased.map((e) => `  ${e.kind}: ${e.erased} (last at ${e.lastAt})`),
       ]);

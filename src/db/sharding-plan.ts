@@ -163,10 +163,17 @@ export const SHARDING_PLAN: Readonly<Record<string, TablePlacement>> = {
   data_delivery_pages: { kind: 'local', why: "Deliveries' content (a national snapshot is ~1 GB compressed), bounded by their expiry; served a page at a time." },
   data_delivery_log: { kind: 'local', why: 'The log of downloads: one row per page downloaded by an authority.' },
   authority_disclosures: { kind: 'local', why: 'One row per PersonLoans delivery (authority requests about one person are rare); the e-service reads it by person with its own query.' },
-  eservice_sessions: { kind: 'local', why: 'Live sessions only (bounded by persons logged in at once), looked up by token hash and deleted after idling.' },
-  eservice_logins: { kind: 'local', why: 'Logins under way, minutes long.' },
-  test_idp_payloads: { kind: 'local', why: "The Test environment's own identity provider only." },
-  erasure_log: { kind: 'local', why: "Counts of the retention job's passes (a few a day)." },
+  eservice_sessions: {
+    kind: 'local',
+    why: "A row per session, looked up by token hash. Bounded by the retention job (src/retention/erasure.ts), not by logouts: a session is deleted at logout or when its token comes back idled out, and the job erases every session idle longer than a session may, so the table holds the sessions of persons active within the idle time (and the job's rest), never a row per person who ever logged in.",
+  },
+  eservice_logins: { kind: 'local', why: 'Logins under way: taken within 10 minutes, and erased by the retention job once older (abandoned ones too).' },
+  test_idp_payloads: { kind: 'local', why: "The Test environment's own identity provider only; its expired rows are erased by the retention job." },
+  erasure_log: { kind: 'local', why: "Counts of the retention job's passes: a row per kind a pass erased, a few dozen an hour once it has caught up (it then rests between passes)." },
+  batch_erasure_rechecks: {
+    kind: 'local',
+    why: "The retention job's queue of batches to look at again once one of their loans is erased (docs/retention.md): emptied as it is read, a pass's worth at a time.",
+  },
 };
 
 /**
