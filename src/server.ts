@@ -115,6 +115,7 @@ export async function startServer(register: Register, opts: { logger?: Logger } 
     ...(config.oidc ? { oidc: config.oidc } : {}),
     // As browsers reach it: the public origin behind a proxy or under a public name, else the listener's.
     baseUrl: () => config.webPublicUrl ?? webUrl,
+    metrics,
   });
   await app.listen({ host: config.host, port: config.port });
   try {

@@ -35,6 +35,7 @@ import { BY_PERSON, recordPersonAction } from '../audit/audit.ts';
 import type { Queryable } from '../db/database.ts';
 import { isTransientDatabaseError } from '../db/errors.ts';
 import { personScope } from '../access/policy.ts';
+import type { EserviceObserver } from '../metrics/observe.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
 import {
@@ -70,6 +71,8 @@ export interface EserviceOptions {
    */
   baseUrl: () => string;
   today?: () => string;
+  /** The operator's metrics (src/metrics/): pages by route and status, logins by outcome. */
+  metrics?: EserviceObserver;
 }
 
 const SESSION = '__Host-pcr-session';
@@ -222,6 +225,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   // The log: the route's pattern and the status, never the URL (a query could carry anything).
   app.addHook('onResponse', async (req, reply) => {
     o.logger.info({ web: true, method: req.method, route: req.routeOptions.url ?? '(not found)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'e-service request');
+    o.metrics?.pageAnswered(req.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000);
   });
   const rp = await relyingParty(app, o);
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -321,6 +325,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
       // The provider's discovery document cannot be had (it is down, or its certificate is not
       // trusted: NODE_EXTRA_CA_CERTS): the person is asked to try again later, the operator told.
       o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login: the identity provider cannot be reached');
+      o.metrics?.login('provider_unreachable');
       return failure(req, reply, 503);
     }
     const codeVerifier = oidc.randomPKCECodeVerifier();
@@ -337,13 +342,18 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
       nonce: login.nonce,
     });
     reply.header('set-cookie', cookie(LOGIN, token, 600));
+    o.metrics?.login('started');
     return reply.redirect(url.href, 303);
   });
 
   app.get('/callback', async (req, reply) => {
     const login = await takeLogin(o.db, cookies(req).get(LOGIN));
     reply.header('set-cookie', cookie(LOGIN, '', 0));
-    if (!login) return welcome(req, reply, 'loginFailed', 400);
+    if (!login) {
+      // No login under way for this answer: replayed, older than 10 minutes, or another browser's.
+      o.metrics?.login('refused');
+      return welcome(req, reply, 'loginFailed', 400);
+    }
     let person: string | undefined;
     let idToken: string | undefined;
     try {
@@ -369,8 +379,12 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
     } catch (err) {
       o.logger.warn({ web: true, err: (err as { code?: string }).code ?? (err as Error).name }, 'e-service login refused');
     }
-    if (!person) return welcome(req, reply, 'loginFailed', 400);
+    if (!person) {
+      o.metrics?.login('refused');
+      return welcome(req, reply, 'loginFailed', 400);
+    }
     const { token } = await createSession(o.db, person, login.language, idToken);
+    o.metrics?.login('succeeded');
     reply.header('set-cookie', [cookie(LOGIN, '', 0), cookie(SESSION, token)]);
     return reply.redirect('/loans', 303);
   });

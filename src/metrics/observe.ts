@@ -53,7 +53,17 @@ export interface NotificationObserver {
   notificationHandled(outcome: NotificationOutcome, count?: number): void;
 }
 
-export type RegisterObserver = HttpObserver & ReportingObserver & ExtractObserver & NotificationObserver;
+/** What became of a login at the e-service: sent to the provider, a session made, refused (the provider's answer did not name a person the register may show), or the provider could not be reached. */
+export type LoginOutcome = 'started' | 'succeeded' | 'refused' | 'provider_unreachable';
+
+/** The e-service for private persons (eservice/app.ts): its own listener, its own metrics. */
+export interface EserviceObserver {
+  /** `route`: the route's pattern (/loans, /extracts/:reference …) or `(unmatched)`; never the URL. */
+  pageAnswered(route: string, status: number, seconds: number): void;
+  login(outcome: LoginOutcome): void;
+}
+
+export type RegisterObserver = HttpObserver & ReportingObserver & ExtractObserver & NotificationObserver & EserviceObserver;
 
 /** Metrics off: every observation dropped. */
 export const NO_METRICS: RegisterObserver = {
@@ -64,4 +74,6 @@ export const NO_METRICS: RegisterObserver = {
   extractDisclosed() {},
   extractGroup() {},
   notificationHandled() {},
+  pageAnswered() {},
+  login() {},
 };

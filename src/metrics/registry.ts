@@ -20,7 +20,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { CATALOGUE } from '../common/errors.ts';
 import type { Database } from '../db/database.ts';
 import { dueDay } from '../notifications/store.ts';
-import type { BatchEnd, BatchFailure, NotificationOutcome, RegisterObserver } from './observe.ts';
+import type { BatchEnd, BatchFailure, LoginOutcome, NotificationOutcome, RegisterObserver } from './observe.ts';
 import { withTimeout } from './timeout.ts';
 
 /** How long the statement of the shared-state gauges may take before a scrape answers without them. */
@@ -106,6 +106,21 @@ export function createRegisterMetrics(opts: RegisterMetricsOptions): RegisterMet
     buckets: REQUEST_BUCKETS,
     registers,
   });
+  const pageDuration = new Histogram({
+    name: 'pcr_eservice_request_duration_seconds',
+    help: 'E-service (persons\' pages) requests answered by this process, by route pattern and HTTP status: time from the request to the answer',
+    labelNames: ['route', 'status'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const logins = new Counter({
+    name: 'pcr_eservice_logins_total',
+    help: 'E-service logins by outcome: started (sent to the identity provider), succeeded (a session made), refused (the provider\'s answer named no person the register may show), provider_unreachable',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  // Every outcome from the start, so that a rate of refusals or of an unreachable provider can be alerted on before the first one.
+  for (const outcome of ['started', 'succeeded', 'refused', 'provider_unreachable'] as const) logins.inc({ outcome }, 0);
   const refusals = new Counter({
     name: 'pcr_api_refusals_total',
     help: 'API requests refused by this process, by operation and catalogue error code (GET /error-codes)',
@@ -317,6 +332,12 @@ export function createRegisterMetrics(opts: RegisterMetricsOptions): RegisterMet
     extractGroup(size, ok) {
       if (ok) groupSize.observe(size);
       else groupFailures.inc();
+    },
+    pageAnswered(route, status, seconds) {
+      pageDuration.observe({ route, status: String(status) }, seconds);
+    },
+    login(outcome: LoginOutcome) {
+      logins.inc({ outcome });
     },
     notificationHandled(outcome: NotificationOutcome, count = 1) {
       notifications.inc({ outcome: outcome === 'gaveUp' ? 'gave_up' : outcome }, count);
