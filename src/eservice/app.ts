@@ -39,7 +39,7 @@ import type { EserviceObserver } from '../metrics/observe.ts';
 import { createSession, endSession, findSession, setSessionLanguage, startLogin, takeLogin, type Session } from './sessions.ts';
 import { mountTestIdp, TEST_IDP_CLAIM } from './test-idp.ts';
 import {
-  accessibilityPage, ASKED_CURSORS, askedPage, banPage, errorPage, extractPage, guaranteesPage, incomePage, isLanguage, loansPage, notificationsPage, STYLESHEET, welcomePage,
+  accessibilityPage, ASKED_CURSORS, askedPage, banPage, banRemovalPage, errorPage, extractPage, guaranteesPage, incomePage, isLanguage, loansPage, notificationsPage, STYLESHEET, welcomePage,
   type BanProblem, type ErrorStatus, type Language, type TextKey,
 } from './views.ts';
 
@@ -501,6 +501,7 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.post<{ Body: Record<string, string | undefined> }>('/ban/remove', async (req, reply) => {
     const session = await formSession(req, reply);
     if (!session) return reply;
+    if (req.body?.confirm !== 'yes') return html(reply, banRemovalPage(session.language, session.csrfToken));
     await banChange('ban remove', own(session), (tx) => removeBan(tx, own(session), BY_PERSON));
     return showBan(reply, session, { saved: true });
   });
@@ -526,10 +527,9 @@ export async function buildEserviceApp(o: EserviceOptions): Promise<FastifyInsta
   app.get<{ Querystring: Record<string, unknown> }>('/extracts', personal<{ Querystring: Record<string, unknown> }>(async (s, req, reply) => {
     const q = req.query ?? {};
     const cursor = (name: string) => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
-    const lists = await personAsked(o.db, own(s), {
-      extracts: cursor(ASKED_CURSORS.extracts), authorities: cursor(ASKED_CURSORS.authorities), companies: cursor(ASKED_CURSORS.companies),
-    });
-    return html(reply, askedPage(s.language, s.csrfToken, lists));
+    const given = { extracts: cursor(ASKED_CURSORS.extracts), authorities: cursor(ASKED_CURSORS.authorities), companies: cursor(ASKED_CURSORS.companies) };
+    const lists = await personAsked(o.db, own(s), given);
+    return html(reply, askedPage(s.language, s.csrfToken, lists, { extracts: given.extracts !== undefined, authorities: given.authorities !== undefined, companies: given.companies !== undefined }));
   }));
 
   app.get<{ Params: { ref: string } }>('/extracts/:ref', personal<{ Params: { ref: string } }>(async (s, req, reply) => {

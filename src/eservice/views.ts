@@ -21,7 +21,7 @@ const TEXT = {
     repayment: 'Takaisinmaksutapa', frequency: 'Lyhennysväli', finalDueDate: 'Viimeinen eräpäivä', debtArrangement: 'Velkajärjestely tai yrityssaneeraus', yes: 'Kyllä', no: 'Ei',
     delays: 'Maksuviiveet', delayedSince: 'vanhin erääntynyt', foreclosed: 'Erääntynyt kokonaan maksettavaksi', deferments: 'Lyhennysvapaat', borrowers: 'Velallisia', none: 'Ei', notReported: 'Tietoa ei ilmoitettu',
     ban: 'Vapaaehtoinen luottokielto', banNone: 'Sinulla ei ole luottokieltoa.', banInForce: 'Luottokielto', reason: 'Syy', startDate: 'Alkaa', endDate: 'Päättyy (tyhjä: toistaiseksi)', ends: 'Päättyy', indefinite: 'toistaiseksi',
-    setBan: 'Aseta tai muuta luottokielto', saveBan: 'Tallenna luottokielto', removeBan: 'Poista luottokielto', consent: 'Suostumus luottotietoyhtiöille', consentOn: 'Olet antanut suostumuksen luottokiellon välittämiseen luottotietoyhtiöille.', consentOff: 'Et ole antanut suostumusta luottokiellon välittämiseen luottotietoyhtiöille.',
+    setBan: 'Aseta tai muuta luottokielto', saveBan: 'Tallenna luottokielto', removeBan: 'Poista luottokielto', removeBanQuestion: 'Poistetaanko luottokielto?', removeBanEffect: 'Luottokielto päättyy heti, eikä se enää näy rekisteriotteissa. Jos olet antanut suostumuksen sen välittämiseen luottotietoyhtiöille, niille ilmoitetaan poistosta.', removeBanYes: 'Kyllä, poista luottokielto', cancel: 'Peruuta', consent: 'Suostumus luottotietoyhtiöille', consentOn: 'Olet antanut suostumuksen luottokiellon välittämiseen luottotietoyhtiöille.', consentOff: 'Et ole antanut suostumusta luottokiellon välittämiseen luottotietoyhtiöille.',
     giveConsent: 'Anna suostumus', withdrawConsent: 'Peru suostumus', consentWith: 'Välitä luottokielto luottotietoyhtiöille', saved: 'Muutos on tallennettu ja on voimassa heti.',
     RiskOfIdentityTheft: 'Identiteettivarkauden vaara', ControlOfPersonalFinances: 'Oman talouden hallinta', Other: 'Muu syy',
     total: 'Yhteensä', totalIntro: 'Jäljellä oleva pääoma yhteensä valuutoittain (lainat, joista luotonantaja on sen ilmoittanut).',
@@ -30,7 +30,7 @@ const TEXT = {
     authority: 'Viranomainen', legalBasis: 'Oikeusperuste', caseReference: 'Asianumero',
     companiesHeading: 'Luottokiellon välitys luottotietoyhtiöille', companiesIntro: 'Luottotietoyhtiöt, jotka ovat saaneet luottokieltosi tiedon suostumuksellasi, uusin ensin.', noCompanies: 'Luottokieltoasi ei ole välitetty luottotietoyhtiöille.',
     company: 'Luottotietoyhtiö', whatPassed: 'Välitetty tieto', Set: 'Luottokielto asetettu', Changed: 'Luottokieltoa muutettu', Removed: 'Luottokielto poistettu', ConsentWithdrawn: 'Suostumus peruttu',
-    date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
+    date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', newest: 'Uusimmat', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
     guarantees: 'Takaukset', guaranteesIntro: 'Voimassa olevat lainat, joiden takaaja olet.', noGuarantees: 'Sinusta ei ole ilmoitettu takauksia.',
     income: 'Tulotiedot', incomeIntro: 'Tulorekisterin tiedot viimeiseltä kahdeltatoista täydeltä kuukaudelta, sellaisina kuin ne näkyvät rekisteriotteella.', noIncome: 'Rekisterissä ei ole tulotietojasi viimeiseltä kahdeltatoista kuukaudelta.',
     month: 'Kuukausi', wagesGross: 'Palkat brutto', wagesNet: 'Palkat netto', benefitsGross: 'Etuudet brutto', benefitsNet: 'Etuudet netto', accuracyDenied: 'Kiistetty', disputed: 'Tietojen oikeellisuus on kiistetty',
@@ -55,7 +55,7 @@ const TEXT = {
     repayment: 'Amorteringssätt', frequency: 'Amorteringsintervall', finalDueDate: 'Sista förfallodag', debtArrangement: 'Skuldsanering eller företagssanering', yes: 'Ja', no: 'Nej',
     delays: 'Betalningsdröjsmål', delayedSince: 'äldsta förfallet', foreclosed: 'Hela lånet har förfallit till betalning', deferments: 'Amorteringsfria perioder', borrowers: 'Gäldenärer', none: 'Nej', notReported: 'Uppgiften har inte anmälts',
     ban: 'Frivilligt kreditförbud', banNone: 'Du har inget kreditförbud.', banInForce: 'Kreditförbud', reason: 'Orsak', startDate: 'Börjar', endDate: 'Upphör (tomt: tills vidare)', ends: 'Upphör', indefinite: 'tills vidare',
-    setBan: 'Ställ in eller ändra kreditförbud', saveBan: 'Spara kreditförbudet', removeBan: 'Ta bort kreditförbudet', consent: 'Samtycke till kreditupplysningsföretag', consentOn: 'Du har samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.', consentOff: 'Du har inte samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.',
+    setBan: 'Ställ in eller ändra kreditförbud', saveBan: 'Spara kreditförbudet', removeBan: 'Ta bort kreditförbudet', removeBanQuestion: 'Ta bort kreditförbudet?', removeBanEffect: 'Kreditförbudet upphör genast och syns inte längre i registerutdrag. Om du har samtyckt till att det förmedlas till kreditupplysningsföretag, meddelas de att det har tagits bort.', removeBanYes: 'Ja, ta bort kreditförbudet', cancel: 'Avbryt', consent: 'Samtycke till kreditupplysningsföretag', consentOn: 'Du har samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.', consentOff: 'Du har inte samtyckt till att kreditförbudet förmedlas till kreditupplysningsföretag.',
     giveConsent: 'Ge samtycke', withdrawConsent: 'Återkalla samtycket', consentWith: 'Förmedla kreditförbudet till kreditupplysningsföretag', saved: 'Ändringen har sparats och gäller genast.',
     RiskOfIdentityTheft: 'Risk för identitetsstöld', ControlOfPersonalFinances: 'Kontroll över den egna ekonomin', Other: 'Annat skäl',
     total: 'Totalt', totalIntro: 'Återstående kapital totalt per valuta (lån för vilka kreditgivaren har anmält det).',
@@ -64,7 +64,7 @@ const TEXT = {
     authority: 'Myndighet', legalBasis: 'Rättslig grund', caseReference: 'Ärendenummer',
     companiesHeading: 'Kreditförbudet förmedlat till kreditupplysningsföretag', companiesIntro: 'Kreditupplysningsföretag som med ditt samtycke har fått uppgiften om ditt kreditförbud, det senaste först.', noCompanies: 'Ditt kreditförbud har inte förmedlats till kreditupplysningsföretag.',
     company: 'Kreditupplysningsföretag', whatPassed: 'Förmedlad uppgift', Set: 'Kreditförbud inställt', Changed: 'Kreditförbudet ändrat', Removed: 'Kreditförbudet borttaget', ConsentWithdrawn: 'Samtycket återkallat',
-    date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
+    date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', newest: 'Nyaste', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
     guarantees: 'Borgen', guaranteesIntro: 'Gällande lån för vilka du har gått i borgen.', noGuarantees: 'Inga borgensåtaganden har anmälts om dig.',
     income: 'Inkomstuppgifter', incomeIntro: 'Inkomstregistrets uppgifter för de tolv senaste hela månaderna, så som de visas på ett registerutdrag.', noIncome: 'Registret har inga inkomstuppgifter om dig för de tolv senaste månaderna.',
     month: 'Månad', wagesGross: 'Löner brutto', wagesNet: 'Löner netto', benefitsGross: 'Förmåner brutto', benefitsNet: 'Förmåner netto', accuracyDenied: 'Bestridd', disputed: 'Uppgifternas riktighet har bestridits',
@@ -89,7 +89,7 @@ const TEXT = {
     repayment: 'Repayment method', frequency: 'Repayment interval', finalDueDate: 'Final due date', debtArrangement: 'Debt arrangement or restructuring', yes: 'Yes', no: 'No',
     delays: 'Payment delays', delayedSince: 'oldest due', foreclosed: 'The whole loan has fallen due', deferments: 'Repayment holidays', borrowers: 'Debtors', none: 'None', notReported: 'No data reported',
     ban: 'Voluntary credit ban', banNone: 'You have no credit ban.', banInForce: 'Credit ban', reason: 'Reason', startDate: 'Starts', endDate: 'Ends (empty: until further notice)', ends: 'Ends', indefinite: 'until further notice',
-    setBan: 'Set or change your credit ban', saveBan: 'Save the credit ban', removeBan: 'Remove the credit ban', consent: 'Consent for credit information companies', consentOn: 'You have consented to your credit ban being passed to credit information companies.', consentOff: 'You have not consented to your credit ban being passed to credit information companies.',
+    setBan: 'Set or change your credit ban', saveBan: 'Save the credit ban', removeBan: 'Remove the credit ban', removeBanQuestion: 'Remove the credit ban?', removeBanEffect: 'The ban ends at once, and extracts no longer show it. If you have consented to passing it to credit information companies, they are told that it was removed.', removeBanYes: 'Yes, remove the credit ban', cancel: 'Cancel', consent: 'Consent for credit information companies', consentOn: 'You have consented to your credit ban being passed to credit information companies.', consentOff: 'You have not consented to your credit ban being passed to credit information companies.',
     giveConsent: 'Give consent', withdrawConsent: 'Withdraw consent', consentWith: 'Pass the credit ban to credit information companies', saved: 'The change is saved and in force at once.',
     RiskOfIdentityTheft: 'Risk of identity theft', ControlOfPersonalFinances: 'Control of personal finances', Other: 'Other reason',
     total: 'Total', totalIntro: 'The outstanding balance in total per currency (of the loans whose lender reported it).',
@@ -98,7 +98,7 @@ const TEXT = {
     authority: 'Authority', legalBasis: 'Legal basis', caseReference: 'Case reference',
     companiesHeading: 'Your credit ban passed to credit information companies', companiesIntro: 'Credit information companies that received your credit ban with your consent, newest first.', noCompanies: 'Your credit ban has not been passed to any credit information company.',
     company: 'Credit information company', whatPassed: 'What was passed', Set: 'Credit ban set', Changed: 'Credit ban changed', Removed: 'Credit ban removed', ConsentWithdrawn: 'Consent withdrawn',
-    date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
+    date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', newest: 'Newest', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
     guarantees: 'Guarantees', guaranteesIntro: 'Active loans for which you are a guarantor.', noGuarantees: 'No guarantees have been reported about you.',
     income: 'Income', incomeIntro: 'The Incomes Register data of the last twelve full months, as a credit register extract shows it.', noIncome: 'The register holds no income data about you for the last twelve months.',
     month: 'Month', wagesGross: 'Wages, gross', wagesNet: 'Wages, net', benefitsGross: 'Benefits, gross', benefitsNet: 'Benefits, net', accuracyDenied: 'Disputed', disputed: 'The accuracy of the data is disputed',
@@ -462,12 +462,17 @@ export interface AskedLists {
 export const ASKED_CURSORS = { extracts: 'before', authorities: 'authoritiesBefore', companies: 'companiesBefore' } as const;
 
 /** Who has asked: the extracts about the person (each opening to its content), the authorities' deliveries, the ban's deliveries to companies; newest first, a page at a time. */
-export function askedPage(language: Language, csrfToken: string, lists: AskedLists): string {
+export function askedPage(language: Language, csrfToken: string, lists: AskedLists, paged: Partial<Record<keyof AskedLists, boolean>> = {}): string {
   const tx = (key: TextKey) => esc(t(language, key));
   const purpose = (p: string[]) => esc(p.length === 1 ? code(language, p[0]!) : t(language, 'severalPurposes'));
+  /** The list's paging: back to its newest entries when an older page is shown, and on to the next older page when there is one. */
   const older = (list: keyof AskedLists, heading: TextKey) => {
     const cursor = lists[list].older;
-    return cursor ? `<p><a href="/extracts?${ASKED_CURSORS[list]}=${encodeURIComponent(cursor)}#${list}">${tx('older')}<span class="visually-hidden">: ${tx(heading)}</span></a></p>` : '';
+    const links = [
+      ...(paged[list] ? [`<a href="/extracts#${list}">${tx('newest')}<span class="visually-hidden">: ${tx(heading)}</span></a>`] : []),
+      ...(cursor ? [`<a href="/extracts?${ASKED_CURSORS[list]}=${encodeURIComponent(cursor)}#${list}">${tx('older')}<span class="visually-hidden">: ${tx(heading)}</span></a>`] : []),
+    ];
+    return links.length ? `<p>${links.join(' ')}</p>` : '';
   };
   const table = (list: keyof AskedLists, heads: TextKey[], rows: string[]) => scrolling(list,
     `<table><thead><tr>${heads.map((h) => `<th scope="col">${tx(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`);
@@ -538,6 +543,16 @@ export function banPage(language: Language, csrfToken: string, state: BanView, t
 <form method="post" action="/ban/consent">${csrf}<input type="hidden" name="give" value="${state.consent ? 'no' : 'yes'}"><button type="submit">${tx(state.consent ? 'withdrawConsent' : 'giveConsent')}</button></form>`;
   const message = problem ? `<p id="ban-error" role="alert">${tx('error')}: ${tx(problem.message)}</p>` : notice?.saved ? `<p role="status">${tx('saved')}</p>` : '';
   return page({ language, title: t(language, 'ban'), path: '/ban', session: { csrfToken }, body: `${message}<h2>${tx('banInForce')}</h2>${current}\n${form}\n${consent}` });
+}
+
+/** Removing the ban is asked once more: it ends the protection at once (a slip of the keyboard must not). */
+export function banRemovalPage(language: Language, csrfToken: string): string {
+  const tx = (key: TextKey) => esc(t(language, key));
+  const body = `<h2>${tx('removeBanQuestion')}</h2>
+<p>${tx('removeBanEffect')}</p>
+<form method="post" action="/ban/remove"><input type="hidden" name="csrfToken" value="${esc(csrfToken)}"><input type="hidden" name="confirm" value="yes"><button type="submit">${tx('removeBanYes')}</button></form>
+<p><a href="/ban">${tx('cancel')}</a></p>`;
+  return page({ language, title: t(language, 'ban'), path: '/ban', session: { csrfToken }, body });
 }
 
 /** Notifications: whether the person is notified of extracts, and the switch. */

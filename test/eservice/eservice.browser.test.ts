@@ -227,6 +227,12 @@ test('in English: log in through the test identity provider, the loans of two le
   assert.equal(await page.getByRole('button', { name: 'Give consent' }).count(), 1);
   await checkPage(s, checks, 'en-11-ban-consent-withdrawn', { lang: 'en' });
   assert.deepEqual(feedData(await feedSince()), [[alice, 'ConsentWithdrawn', null, null, null]]);
+  // Removing is asked once more; Cancel leaves the ban as it was.
+  await s.navigate(() => page.getByRole('button', { name: 'Remove the credit ban' }).click());
+  assert.equal(await page.getByRole('heading', { name: 'Remove the credit ban?' }).count(), 1);
+  await checkPage(s, checks, 'en-11a-ban-remove-asked', { lang: 'en' });
+  await s.navigate(() => page.getByRole('link', { name: 'Cancel' }).click());
+  assert.match(await mainText(s), /Risk of identity theft/, 'the ban stays');
   // Who has asked shows the person both deliveries to the company, newest first.
   await s.navigate(() => page.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Who has asked' }).click());
   const passed = page.getByRole('region', { name: 'Your credit ban passed to credit information companies' }).locator('tbody tr');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { STANDALONE_PERSONAL_IDENTITY_CODE_PATTERN as GLOBAL_PATTERN } from '../../src/identity/personal-identity-code.ts';
 import { startTestRegister, type TestRegister } from '../helpers/register.ts';
 import { lumpSumLoan, report, runningAccountLoan, testPerson } from '../helpers/reports.ts';
-import { actionOf, WebClient, type WebResponse } from '../helpers/web.ts';
+import { actionOf, formOf, WebClient, type WebResponse } from '../helpers/web.ts';
 import { finnishDate } from '../../src/common/dates.ts';
 
 /** The pattern without its global flag (a /g pattern keeps its position between tests). */
@@ -343,7 +343,13 @@ test('Voluntary ban: set with consent (in force at once: the next extract shows 
   assert.equal((await banRow())!.reason, 'RiskOfIdentityTheft', 'the ban stays');
   assert.ok((await feed()) > fed, 'the withdrawal is in the feed');
 
-  const removed = await web.request('POST', `${base}/ban/remove`, { csrfToken });
+  // Removing is asked once more, and nothing changes until the person confirms.
+  const asked = await web.request('POST', `${base}/ban/remove`, { csrfToken });
+  assert.equal(asked.status, 200);
+  assert.match(asked.body, /<h2>Remove the credit ban\?<\/h2>/);
+  assert.match(asked.body, /<a href="\/ban">Cancel<\/a>/);
+  assert.equal((await banRow())!.reason, 'RiskOfIdentityTheft', 'not removed by the first click');
+  const removed = await web.request('POST', `${base}/ban/remove`, formOf(asked.body, '/ban/remove'));
   assert.match(removed.body, /You have no credit ban\./);
   assert.equal((await banRow())!.reason, null);
 });

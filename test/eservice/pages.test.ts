@@ -180,6 +180,9 @@ test('Who has asked: extracts, authorities\' deliveries (authority, legal basis,
   const second = await web.get(`${base}${older}`);
   assert.equal((section('companies', second.body).match(/<tr><td>/g) ?? []).length, n - 20, 'the rest on the second page, none twice');
   assert.match(section('extracts', second.body), /<tr><td>/, 'the other lists stay on their first page');
+  assert.doesNotMatch(firstCompanies, />Newest</, 'a first page has no way back to itself');
+  assert.match(section('companies', second.body), /<a href="\/extracts#companies">Newest<span class="visually-hidden">: /, 'an older page leads back to the newest');
+  assert.doesNotMatch(section('extracts', second.body), />Newest</, 'only the list that was paged');
 
   // Another person with the same cursors sees only their own (nothing).
   const other = await loggedIn(testPerson());
