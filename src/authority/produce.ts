@@ -31,6 +31,11 @@ export interface Production {
   period: Period;
   scope: AuthorityScope;
   parameters: OrderParameters;
+  /**
+   * When the delivery is produced (its ready_at): the time of the persons' entries a snapshot
+   * with identity codes records (snapshot.ts). Unset: when its statements are made.
+   */
+  producedAt?: Date;
 }
 
 

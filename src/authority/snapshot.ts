@@ -22,6 +22,11 @@
  * no line has no page, and the pages are numbered without gaps at the end: pages.ts).
  * Each page is one INSERT … SELECT inside the database, and pages are written `pages.parallel` at
  * a time: a national snapshot's 1 250 pages on every core the server has.
+ *
+ * With real identity codes, the same statement records every borrower and guarantor of the
+ * page's loans in authority_snapshot_disclosures (migration 0017), from the very rows it writes:
+ * the persons shown the delivery in the e-service are exactly those it disclosed, by
+ * construction. A pseudonymised snapshot identifies no one and records nobody.
  */
 import type { Queryable } from '../db/database.ts';
 import { endOfFinnishDay, KNOWN_AT } from '../reporting/history.ts';
@@ -85,19 +90,14 @@ export async function produceLoanStockSnapshot(tx: Queryable, p: Production, pag
   return hash.digest(ranges);
 }
 
-/** The statement that writes one page: its parameters, then the page number and the range of loan ids [from, to). */
-export async function snapshotPageSql(tx: Queryable, p: Production): Promise<{ sql: string; params: unknown[] }> {
-  const params: unknown[] = [p.deliveryId, p.period.end, p.scope.loans === 'consumer' ? CONSUMER_CLASSES : null];
-  let code: ((c: string) => string) | null = null;
-  if (p.scope.identityCodes === 'pseudonyms') {
-    const psn = pseudonymSql(await pseudonymKey(tx), p.organisationId);
-    params.push(...psn.params);
-    code = (c) => psn.sql(c, 4, 5);
-  }
-  const n = params.length;
-  const sql = `INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body)
-     SELECT $1, $${n + 1}, count(*), convert_to(string_agg(s.line, '' ORDER BY s.loan_id), 'UTF8')
-     FROM (SELECT v.loan_id,
+/**
+ * The loans of one page (SQL: a SELECT of loan_id, borrowers, guarantors and the NDJSON `line`):
+ * those in the range [$from, $to) active at the end of the day $2 as the register knew it, within
+ * the scope ($3: the consumer classes, or null for every loan). The one selection of a snapshot,
+ * for its lines and for the persons it discloses.
+ */
+function pageLoansSql(code: ((c: string) => string) | null, from: string, to: string): string {
+  return `SELECT v.loan_id, v.borrowers, v.guarantors,
        '{"recordType":"Loan","lender":{"businessId":' || ${jsonCode('o.id_code')}
        || '},"loanNumber":{"type":' || ${jsonCode('v.loan_number_type')} || ',"number":' || ${jsonText('v.loan_number')}
        || '},"loanType":' || ${jsonCode('v.loan_type')} || ',"currencyCode":' || ${jsonCode('v.currency_code')}
@@ -110,7 +110,33 @@ export async function snapshotPageSql(tx: Queryable, p: Production): Promise<{ s
        || ',"isForeclosed":' || v.is_foreclosed::text
        || '},"borrowers":' || ${codeArray('v.borrowers', code)} || ',"guarantors":' || ${codeArray('v.guarantors', code)} || E'}\\n' AS line
        FROM ${KNOWN_AT(endOfFinnishDay('$2::date'))} v JOIN organisations o ON o.id = v.lender_id
-       WHERE v.loan_id >= $${n + 2} AND v.loan_id < $${n + 3} AND v.status = 'Active' AND ($3::text[] IS NULL OR v.consumer_class = ANY($3::text[]))) s
+       WHERE v.loan_id >= ${from} AND v.loan_id < ${to} AND v.status = 'Active' AND ($3::text[] IS NULL OR v.consumer_class = ANY($3::text[]))`;
+}
+
+/** The statement that writes one page: its parameters, then the page number and the range of loan ids [from, to). */
+export async function snapshotPageSql(tx: Queryable, p: Production): Promise<{ sql: string; params: unknown[] }> {
+  const params: unknown[] = [p.deliveryId, p.period.end, p.scope.loans === 'consumer' ? CONSUMER_CLASSES : null];
+  let code: ((c: string) => string) | null = null;
+  if (p.scope.identityCodes === 'pseudonyms') {
+    const psn = pseudonymSql(await pseudonymKey(tx), p.organisationId);
+    params.push(...psn.params);
+    code = (c) => psn.sql(c, 4, 5);
+  } else {
+    // Every page's rows carry one time (the production's), so that a person's entry is one whatever pages name them.
+    params.push((p.producedAt ?? new Date()).toISOString());
+  }
+  const n = params.length;
+  // The persons of the page's loans (the page's rows are read once: a CTE named twice is
+  // materialised; a data-modifying CTE runs whether or not anything reads it). A person another
+  // page has recorded is left (the unique key); in person order, so that two pages written at
+  // once wait for each other, if at all, in one order, never each for the other.
+  const persons = code ? '' : `,
+     persons AS (INSERT INTO authority_snapshot_disclosures (delivery_id, person, disclosed_at)
+       SELECT DISTINCT $1::uuid, c.person, $4::timestamptz FROM s, unnest(s.borrowers || s.guarantors) AS c(person) ORDER BY 2
+       ON CONFLICT DO NOTHING)`;
+  const sql = `WITH s AS (${pageLoansSql(code, `$${n + 2}`, `$${n + 3}`)})${persons}
+     INSERT INTO data_delivery_pages (delivery_id, page_no, line_count, body)
+     SELECT $1, $${n + 1}, count(*), convert_to(string_agg(s.line, '' ORDER BY s.loan_id), 'UTF8') FROM s
      HAVING count(*) > 0
      RETURNING body`;
   return { sql, params };

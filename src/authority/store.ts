@@ -213,8 +213,8 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     const scope: AuthorityScope = authorityScope(d.scope ?? {});
     const pages = pagesFor(db, tx, PAGE_WRITERS, opts.pageLines);
     // What an earlier attempt that died left (where pages commit on their own, before any is written).
-    await pages.run((t) => deleteContent(t, [deliveryId]));
-    const sha = d.scope === null ? null : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters }, pages);
+    await pages.run((t) => deleteProduced(t, [deliveryId]));
+    const sha = d.scope === null ? null : await produceContent(tx, { deliveryId, organisationId: d.organisationId, period: { start: d.start, end: d.end }, scope, parameters: d.parameters, producedAt: now }, pages);
     const { pages: pageCount, lines } = await numberPages(tx, deliveryId);
     await tx.query(
       `UPDATE data_deliveries SET status = 'Ready', ready_at = $2, expires_at = $2::timestamptz + make_interval(hours => 24 * $3),
@@ -224,6 +224,16 @@ export async function produceDelivery(db: Database, deliveryId: string, now: Dat
     if (d.parameters.type === 'PersonLoans') await recordDisclosure(tx, deliveryId);
     return 'produced';
   });
+}
+
+/**
+ * What a production writes: the content, and the persons a snapshot with identity codes
+ * recorded as disclosed to (snapshot.ts; written by the page writers, which commit on their own).
+ * Deleted when the production fails or starts again; an expired delivery keeps its persons (it was delivered).
+ */
+async function deleteProduced(tx: Queryable, deliveryIds: string[]): Promise<void> {
+  await deleteContent(tx, deliveryIds);
+  await tx.query('DELETE FROM authority_snapshot_disclosures WHERE delivery_id = ANY($1::uuid[])', [deliveryIds]);
 }
 
 /** A PersonLoans delivery is shown to the person like an extract: which authority, when, on which basis. */
@@ -241,21 +251,47 @@ export interface DisclosureEntry {
   deliveryId: string;
   disclosedAt: Date;
   authority: string;
-  legalBasis: string;
-  caseReference: string;
+  /** PersonLoans: the person's loans; LoanStockSnapshot: every loan in the authority's scope, the person's among them, with identity codes. */
+  kind: 'PersonLoans' | 'LoanStockSnapshot';
+  /** The order's (always there for PersonLoans; a snapshot's order may have none). */
+  legalBasis: string | null;
+  caseReference: string | null;
+  /** A snapshot's day (yyyy-mm-dd), null for PersonLoans. */
+  snapshotDay: string | null;
 }
 
+/** A snapshot's persons count once it was delivered: not while it is produced (or after it failed: its rows are deleted then). */
+const DELIVERED = `d.status IN ('Ready', 'Expired')`;
+
 /**
- * The authorities' deliveries of a person's loans, newest first, `limit` of them after the one
- * `before` (the previous page's last, the person's own): a range read of the person's index.
+ * The authorities' deliveries about a person, newest first, `limit` of them after the one
+ * `before` (the previous page's last, the person's own; any other finds nothing): their
+ * PersonLoans deliveries and the snapshots with identity codes they were in, merged. Each is
+ * a range read of the person's index, at most `limit` entries of each, whatever the person's
+ * history beyond; the cursor is found by its exact key (a snapshot's row is at its ready_at).
  */
 export async function disclosuresAbout(db: Queryable, person: string, limit: number, before?: string): Promise<DisclosureEntry[]> {
   const { rows } = await db.query<DisclosureEntry>(
-    `SELECT a.delivery_id AS "deliveryId", a.disclosed_at AS "disclosedAt", o.name AS authority, a.legal_basis AS "legalBasis", a.case_reference AS "caseReference"
-     FROM authority_disclosures a JOIN organisations o ON o.id = a.organisation_id
-     WHERE a.person = $1 AND ($2::uuid IS NULL OR (a.disclosed_at, a.delivery_id) <
-       (SELECT b.disclosed_at, b.delivery_id FROM authority_disclosures b WHERE b.person = $1 AND b.delivery_id = $2::uuid))
-     ORDER BY a.disclosed_at DESC, a.delivery_id DESC LIMIT $3`,
+    `WITH c AS (
+       SELECT a.disclosed_at AS at, a.delivery_id AS id FROM authority_disclosures a WHERE a.person = $1 AND a.delivery_id = $2::uuid
+       UNION ALL
+       SELECT s.disclosed_at, s.delivery_id FROM data_deliveries d JOIN authority_snapshot_disclosures s
+         ON s.person = $1 AND s.disclosed_at = d.ready_at AND s.delivery_id = d.id
+       WHERE d.id = $2::uuid AND ${DELIVERED}),
+     loans AS (
+       SELECT a.delivery_id, a.disclosed_at, a.organisation_id, 'PersonLoans' AS kind, a.legal_basis, a.case_reference, NULL::date AS day
+       FROM authority_disclosures a
+       WHERE a.person = $1 AND ($2::uuid IS NULL OR (a.disclosed_at, a.delivery_id) < (SELECT at, id FROM c))
+       ORDER BY a.disclosed_at DESC, a.delivery_id DESC LIMIT $3),
+     snapshots AS (
+       SELECT s.delivery_id, s.disclosed_at, o.organisation_id, 'LoanStockSnapshot' AS kind, o.legal_basis, o.case_reference, d.period_end AS day
+       FROM authority_snapshot_disclosures s JOIN data_deliveries d ON d.id = s.delivery_id JOIN authority_orders o ON o.id = d.order_id
+       WHERE s.person = $1 AND ($2::uuid IS NULL OR (s.disclosed_at, s.delivery_id) < (SELECT at, id FROM c)) AND ${DELIVERED}
+       ORDER BY s.disclosed_at DESC, s.delivery_id DESC LIMIT $3)
+     SELECT e.delivery_id AS "deliveryId", e.disclosed_at AS "disclosedAt", g.name AS authority, e.kind,
+       e.legal_basis AS "legalBasis", e.case_reference AS "caseReference", to_char(e.day, 'YYYY-MM-DD') AS "snapshotDay"
+     FROM (SELECT * FROM loans UNION ALL SELECT * FROM snapshots) e JOIN organisations g ON g.id = e.organisation_id
+     ORDER BY e.disclosed_at DESC, e.delivery_id DESC LIMIT $3`,
     [person, before ?? null, limit],
   );
   return rows;
@@ -266,7 +302,7 @@ export async function failDelivery(db: Database, deliveryId: string, reason: str
   await db.transaction(async (tx) => {
     // Only an attempt still in progress: another process may have produced it meanwhile.
     const { rowCount } = await tx.query(`UPDATE data_deliveries SET status = 'Failed', failure = $2 WHERE id = $1 AND status = 'InProgress'`, [deliveryId, reason.slice(0, 500)]);
-    if (rowCount > 0) await deleteContent(tx, [deliveryId]); // the pages written before it failed
+    if (rowCount > 0) await deleteProduced(tx, [deliveryId]); // the pages (and persons) written before it failed
   });
 }
 
@@ -316,7 +352,7 @@ export async function cancelOrder(tx: Queryable, orderId: string, by: string): P
   if (rowCount === 0) return false;
   const { rows } = await tx.query<{ id: string }>(
     `UPDATE data_deliveries SET status = 'Failed', failure = 'The order was cancelled' WHERE order_id = $1 AND status IN ('Pending', 'InProgress') RETURNING id`, [orderId]);
-  if (rows.length > 0) await deleteContent(tx, rows.map((r) => r.id)); // what an attempt that died wrote
+  if (rows.length > 0) await deleteProduced(tx, rows.map((r) => r.id)); // what an attempt that died wrote
   return true;
 }
 

@@ -108,6 +108,11 @@ export const SHARDING_PLAN: Readonly<Record<string, TablePlacement>> = {
       fix: 'Replace the constraint by a plain index on id (gen_random_uuid makes collisions negligible) or by UNIQUE (person, id). The delivery job\'s claim (FOR UPDATE SKIP LOCKED over all persons) must then claim shard by shard: see docs/sharding.md.',
     }],
   },
+  authority_snapshot_disclosures: {
+    kind: 'distributed', column: 'person', group: 'person',
+    why: 'One row per person and LoanStockSnapshot delivered with identity codes (a national one: millions of rows), written by its pages, read by person in the e-service.',
+    withoutPrimaryKey: 'Its key is the unique index authority_snapshot_disclosures_person (person, disclosed_at, delivery_id), which includes the distribution column.',
+  },
   ban_deliveries: {
     kind: 'distributed', column: 'person', group: 'person',
     why: 'Every delivery of a ban change to a company (a resync delivers every consented ban): grows with persons times companies; the person reads theirs in the e-service.',

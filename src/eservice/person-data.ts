@@ -5,7 +5,7 @@
  * takes another identifier, and a cursor naming another person's entry finds nothing.
  */
 import { recordPersonAction } from '../audit/audit.ts';
-import { disclosuresAbout } from '../authority/store.ts';
+import { disclosuresAbout, type DisclosureEntry } from '../authority/store.ts';
 import { banDeliveriesAbout } from '../bans/store.ts';
 import { scaledToText, toScaled } from '../common/decimal.ts';
 import type { Queryable } from '../db/database.ts';
@@ -34,6 +34,14 @@ async function listing<E, T>(read: (limit: number) => Promise<E[]>, cursor: (e: 
   return { rows: shown.map(row), older: entries.length > ASKED_PAGE && last !== undefined ? cursor(last) : null };
 }
 
+/** An authority's delivery as a row of the list; a snapshot (every loan in the authority's scope, the person's among them) with its day, which the page names in the person's language. */
+function authorityRow(e: DisclosureEntry): AuthorityRow {
+  return {
+    when: helsinki.format(e.disclosedAt), authority: e.authority, legalBasis: e.legalBasis ?? '', caseReference: e.caseReference ?? '',
+    snapshotDay: e.kind === 'PersonLoans' ? null : e.snapshotDay,
+  };
+}
+
 /** The cursors of the three lists of "Who has asked" (anything that is not a cursor is the first page). */
 export interface AskedCursors {
   extracts?: string;
@@ -46,8 +54,7 @@ export async function personAsked(db: Queryable, person: string, c: AskedCursors
   const uuid = (s?: string) => (s && UUID.test(s) ? s : undefined);
   const [extracts, authorities, companies] = await Promise.all([
     listing((n) => extractsAbout(db, person, n, uuid(c.extracts)), (e) => e.extractReference, asked),
-    listing((n) => disclosuresAbout(db, person, n, uuid(c.authorities)), (e) => e.deliveryId,
-      (e): AuthorityRow => ({ when: helsinki.format(e.disclosedAt), authority: e.authority, legalBasis: e.legalBasis, caseReference: e.caseReference })),
+    listing((n) => disclosuresAbout(db, person, n, uuid(c.authorities)), (e) => e.deliveryId, authorityRow),
     listing((n) => banDeliveriesAbout(db, person, n, c.companies), (e) => e.cursor,
       (e): CompanyRow => ({ when: helsinki.format(e.deliveredAt), company: e.company, change: e.change })),
   ]);

@@ -30,7 +30,7 @@ const TEXT = {
     authority: 'Viranomainen', legalBasis: 'Oikeusperuste', caseReference: 'Asianumero',
     companiesHeading: 'Luottokiellon välitys luottotietoyhtiöille', companiesIntro: 'Luottotietoyhtiöt, jotka ovat saaneet luottokieltosi tiedon suostumuksellasi, uusin ensin.', noCompanies: 'Luottokieltoasi ei ole välitetty luottotietoyhtiöille.',
     company: 'Luottotietoyhtiö', whatPassed: 'Välitetty tieto', Set: 'Luottokielto asetettu', Changed: 'Luottokieltoa muutettu', Removed: 'Luottokielto poistettu', ConsentWithdrawn: 'Suostumus peruttu',
-    date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', newest: 'Uusimmat', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
+    date: 'Päivämäärä', purposes: 'Käyttötarkoitus', severalPurposes: 'Useita käyttötarkoituksia', open: 'Avaa ote', older: 'Vanhemmat', newest: 'Uusimmat', snapshotOf: 'Tiedot kaikista luotoista {date}', extract: 'Rekisteriote', received: 'Luotonantajan saama ote sellaisenaan:', back: 'Takaisin luetteloon', sessionEnded: 'Istuntosi on päättynyt. Kirjaudu uudelleen.', loginFailed: 'Kirjautuminen ei onnistunut. Yritä uudelleen.',
     guarantees: 'Takaukset', guaranteesIntro: 'Voimassa olevat lainat, joiden takaaja olet.', noGuarantees: 'Sinusta ei ole ilmoitettu takauksia.',
     income: 'Tulotiedot', incomeIntro: 'Tulorekisterin tiedot viimeiseltä kahdeltatoista täydeltä kuukaudelta, sellaisina kuin ne näkyvät rekisteriotteella.', noIncome: 'Rekisterissä ei ole tulotietojasi viimeiseltä kahdeltatoista kuukaudelta.',
     month: 'Kuukausi', wagesGross: 'Palkat brutto', wagesNet: 'Palkat netto', benefitsGross: 'Etuudet brutto', benefitsNet: 'Etuudet netto', accuracyDenied: 'Kiistetty', disputed: 'Tietojen oikeellisuus on kiistetty',
@@ -64,7 +64,7 @@ const TEXT = {
     authority: 'Myndighet', legalBasis: 'Rättslig grund', caseReference: 'Ärendenummer',
     companiesHeading: 'Kreditförbudet förmedlat till kreditupplysningsföretag', companiesIntro: 'Kreditupplysningsföretag som med ditt samtycke har fått uppgiften om ditt kreditförbud, det senaste först.', noCompanies: 'Ditt kreditförbud har inte förmedlats till kreditupplysningsföretag.',
     company: 'Kreditupplysningsföretag', whatPassed: 'Förmedlad uppgift', Set: 'Kreditförbud inställt', Changed: 'Kreditförbudet ändrat', Removed: 'Kreditförbudet borttaget', ConsentWithdrawn: 'Samtycket återkallat',
-    date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', newest: 'Nyaste', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
+    date: 'Datum', purposes: 'Ändamål', severalPurposes: 'Flera ändamål', open: 'Öppna utdraget', older: 'Äldre', newest: 'Nyaste', snapshotOf: 'Uppgifter om alla krediter {date}', extract: 'Registerutdrag', received: 'Utdraget som kreditgivaren fick, som det är:', back: 'Tillbaka till listan', sessionEnded: 'Din session har gått ut. Logga in igen.', loginFailed: 'Inloggningen misslyckades. Försök igen.',
     guarantees: 'Borgen', guaranteesIntro: 'Gällande lån för vilka du har gått i borgen.', noGuarantees: 'Inga borgensåtaganden har anmälts om dig.',
     income: 'Inkomstuppgifter', incomeIntro: 'Inkomstregistrets uppgifter för de tolv senaste hela månaderna, så som de visas på ett registerutdrag.', noIncome: 'Registret har inga inkomstuppgifter om dig för de tolv senaste månaderna.',
     month: 'Månad', wagesGross: 'Löner brutto', wagesNet: 'Löner netto', benefitsGross: 'Förmåner brutto', benefitsNet: 'Förmåner netto', accuracyDenied: 'Bestridd', disputed: 'Uppgifternas riktighet har bestridits',
@@ -98,7 +98,7 @@ const TEXT = {
     authority: 'Authority', legalBasis: 'Legal basis', caseReference: 'Case reference',
     companiesHeading: 'Your credit ban passed to credit information companies', companiesIntro: 'Credit information companies that received your credit ban with your consent, newest first.', noCompanies: 'Your credit ban has not been passed to any credit information company.',
     company: 'Credit information company', whatPassed: 'What was passed', Set: 'Credit ban set', Changed: 'Credit ban changed', Removed: 'Credit ban removed', ConsentWithdrawn: 'Consent withdrawn',
-    date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', newest: 'Newest', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
+    date: 'Date', purposes: 'Purpose', severalPurposes: 'Several purposes', open: 'Open the extract', older: 'Older', newest: 'Newest', snapshotOf: 'Loan stock snapshot of {date}', extract: 'Credit register extract', received: 'The extract exactly as the lender received it:', back: 'Back to the list', sessionEnded: 'Your session has ended. Please log in again.', loginFailed: 'The login did not succeed. Please try again.',
     guarantees: 'Guarantees', guaranteesIntro: 'Active loans for which you are a guarantor.', noGuarantees: 'No guarantees have been reported about you.',
     income: 'Income', incomeIntro: 'The Incomes Register data of the last twelve full months, as a credit register extract shows it.', noIncome: 'The register holds no income data about you for the last twelve months.',
     month: 'Month', wagesGross: 'Wages, gross', wagesNet: 'Wages, net', benefitsGross: 'Benefits, gross', benefitsNet: 'Benefits, net', accuracyDenied: 'Disputed', disputed: 'The accuracy of the data is disputed',
@@ -443,6 +443,16 @@ export interface AuthorityRow {
   authority: string;
   legalBasis: string;
   caseReference: string;
+  /** A LoanStockSnapshot's day (yyyy-mm-dd): what was delivered, said where a PersonLoans delivery has its case reference, or in place of a legal basis its order did not state. */
+  snapshotDay: string | null;
+}
+
+/** The authority row's legal basis and case reference cells, a snapshot saying what it was. */
+export function authorityCells(r: AuthorityRow, language: Language): [string, string] {
+  if (!r.snapshotDay) return [r.legalBasis, r.caseReference];
+  const what = t(language, 'snapshotOf').replace('{date}', formatDate(r.snapshotDay, language));
+  if (!r.legalBasis) return [what, r.caseReference];
+  return [r.legalBasis, r.caseReference ? `${r.caseReference} (${what})` : what];
 }
 
 export interface CompanyRow {
@@ -483,7 +493,7 @@ ${table('extracts', ['date', 'lender', 'purposes', 'extract'], extracts.rows.map
 ${older('extracts', 'extractsHeading')}</section>
 <section><h2 id="authorities">${tx('authoritiesHeading')}</h2>
 ${authorities.rows.length === 0 ? `<p>${tx('noAuthorities')}</p>` : `<p>${tx('authoritiesIntro')}</p>
-${table('authorities', ['date', 'authority', 'legalBasis', 'caseReference'], authorities.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.authority)}</td><td>${esc(r.legalBasis)}</td><td>${esc(r.caseReference)}</td></tr>`))}`}
+${table('authorities', ['date', 'authority', 'legalBasis', 'caseReference'], authorities.rows.map((r) => `<tr><td>${esc(formatWhen(r.when, language))}</td><td>${esc(r.authority)}</td>${authorityCells(r, language).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`))}`}
 ${older('authorities', 'authoritiesHeading')}</section>
 <section><h2 id="companies">${tx('companiesHeading')}</h2>
 ${companies.rows.length === 0 ? `<p>${tx('noCompanies')}</p>` : `<p>${tx('companiesIntro')}</p>

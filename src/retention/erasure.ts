@@ -97,7 +97,7 @@ export function uuidV7Floor(at: Date): string {
 }
 
 export type ErasureKind =
-  | 'ended loans' | 'extracts' | 'authority disclosures' | 'ban deliveries' | 'delivery downloads' | 'notifications' | 'batches'
+  | 'ended loans' | 'extracts' | 'authority disclosures' | 'authority snapshot disclosures' | 'ban deliveries' | 'delivery downloads' | 'notifications' | 'batches'
   | 'e-service sessions' | 'e-service logins' | 'test identity provider';
 
 /** What one bounded step of a kind did: rows erased, and whether more of it may be due now. */
@@ -275,6 +275,13 @@ const ERASERS: Record<ErasureKind, (tx: Queryable, h: Horizons) => Promise<Step>
   'authority disclosures': (tx, h) =>
     deleteCount(tx, `DELETE FROM authority_disclosures WHERE delivery_id IN (
         SELECT delivery_id FROM authority_disclosures WHERE disclosed_at < $1::timestamptz LIMIT $2)`, [h.logs.toISOString(), ERASE_AT_ONCE]),
+  // A snapshot's persons (migration 0017) a delivery at a time, through the delivery's index: the
+  // table's other index leads with the person, so "every row before the horizon" would scan it.
+  'authority snapshot disclosures': (tx, h) =>
+    deleteCount(tx, `DELETE FROM authority_snapshot_disclosures WHERE ctid = ANY(ARRAY(
+        SELECT s.ctid FROM (SELECT id FROM data_deliveries WHERE ready_at < $1::timestamptz ORDER BY ready_at) d
+          CROSS JOIN LATERAL (SELECT ctid FROM authority_snapshot_disclosures s WHERE s.delivery_id = d.id LIMIT $2) s
+        LIMIT $2))`, [h.logs.toISOString(), ERASE_AT_ONCE]),
   'ban deliveries': async (tx, h) => {
     // The log is append-only (migration 0008) but for this: the trigger lets DELETE through in this transaction only.
     await tx.query(`SELECT set_config('pcr.erasure', 'on', true)`);
@@ -319,6 +326,7 @@ const HORIZON_OF: Record<ErasureKind, (h: Horizons) => Date> = {
   'ended loans': (h) => h.endedLoans,
   extracts: (h) => h.logs,
   'authority disclosures': (h) => h.logs,
+  'authority snapshot disclosures': (h) => h.logs,
   'ban deliveries': (h) => h.logs,
   'delivery downloads': (h) => h.logs,
   notifications: (h) => h.logs,

@@ -288,6 +288,35 @@ test("authorities' PersonLoans disclosures are erased after their period, not te
   assert.deepEqual(await left(), [ids.recent]);
 });
 
+test("the persons of a LoanStockSnapshot delivered with identity codes are erased with its delivery's period, in bounded passes; a newer delivery's stay", async () => {
+  now = new Date();
+  const order = randomUUID();
+  const [old, inside] = [randomUUID(), randomUUID()];
+  await db.query(`INSERT INTO authority_orders (id, organisation_id, order_type, parameters, recurrence) VALUES ($1, $2, 'LoanStockSnapshot', '{}', 'Daily')`, [order, lenderId]);
+  const readyOld = new Date(now.getTime() - 1827 * DAY).toISOString();
+  const readyInside = new Date(now.getTime() - 1826 * DAY + 3_600_000).toISOString();
+  await db.query(
+    `INSERT INTO data_deliveries (id, order_id, period_start, period_end, status, ready_at) VALUES
+       ($1, $3, '2021-01-01', '2021-01-01', 'Expired', $4), ($2, $3, '2021-01-02', '2021-01-02', 'Expired', $5)`,
+    [old, inside, order, readyOld, readyInside]);
+  // The old snapshot named more persons than a pass erases; the one inside its period three.
+  await db.query(
+    `INSERT INTO authority_snapshot_disclosures (delivery_id, person, disclosed_at)
+     SELECT $1, 'P' || lpad(g::text, 8, '0'), $2 FROM generate_series(1, $3::int) g`, [old, readyOld, ERASE_AT_ONCE + 7]);
+  await db.query(
+    `INSERT INTO authority_snapshot_disclosures (delivery_id, person, disclosed_at) SELECT $1, 'Q' || g, $2 FROM generate_series(1, 3) g`, [inside, readyInside]);
+  const left = async (id: string) => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM authority_snapshot_disclosures WHERE delivery_id = $1', [id])).rows[0]!.n);
+
+  const first = await eraseStep(db, RETENTION, now);
+  assert.equal(first.counts['authority snapshot disclosures'], ERASE_AT_ONCE, 'bounded');
+  assert.equal(first.more, true);
+  await erasePass(db, RETENTION, now);
+  assert.equal(await left(old), 0);
+  assert.equal(await left(inside), 3, 'a delivery inside its period keeps its persons');
+  assert.equal((await erasePass(db, RETENTION, new Date(now.getTime() + 3_000_000)))['authority snapshot disclosures'], undefined, 'ten minutes before its period has passed');
+  assert.equal((await erasePass(db, RETENTION, new Date(now.getTime() + 3_700_000)))['authority snapshot disclosures'], 3);
+});
+
 test("authorities' downloads of deliveries are erased after their period, oldest first, in bounded passes; newer ones stay", async () => {
   const order = randomUUID();
   const delivery = randomUUID();
