@@ -11,10 +11,11 @@ import assert from 'node:assert/strict';
 import { finnishDate } from '../../src/common/dates.ts';
 import { incomeWindow } from '../../src/extract/content.ts';
 import { storeIncome, validateIncome } from '../../src/extract/income.ts';
+import { findPerson } from '../../src/extract/persons.ts';
 import { feedMarkPassed } from '../helpers/bans.ts';
 import { deliveriesSettled } from '../helpers/deliveries.ts';
 import { ownerOf, startTestRegister, type TestRegister } from '../helpers/register.ts';
-import { lumpSumLoan, report, runningAccountLoan, testPerson, type Json } from '../helpers/reports.ts';
+import { leasingContract, lumpSumLoan, report, runningAccountLoan, testPerson, type Json } from '../helpers/reports.ts';
 import { actionOf, WebClient } from '../helpers/web.ts';
 
 let reg: TestRegister;
@@ -102,6 +103,24 @@ test('Loans: grouped by type in words; each loan with its lender, amounts, balan
   assert.match(fiPage.body, /123\u00a0456,78 EUR/);
   assert.match(fiPage.body, /Tietoa ei ilmoitettu/);
   assert.match(fiPage.body, /<dd>30\.6\.2045<\/dd>/);
+});
+
+test('Loans: a total per currency, each of the exact sums of its loans\' balances; a leasing contract with its instalment and end, and no balance', async () => {
+  const person = testPerson();
+  const lender = await reg.lender();
+  const lump = (balance: number, currencyCode: string) => lumpSumLoan({ borrowers: [borrower(person)], currencyCode, lumpSumLoan: { amountIssued: 9000, amountPaid: 9000, balance, amortizationFrequency: 1, repaymentMethod: 'Annuities', plannedFinalDueDate: '2032-01-01', purposeOfUse: 'OtherConsumerCredit' } });
+  // 0.10 + 0.20 is not 0.30 in binary floating point: the total must be.
+  const added = await report(lender.client, lender.ref, 'AddLoans', [lump(1000.1, 'EUR'), lump(2000.2, 'EUR'), lump(5000.5, 'SEK'), leasingContract({ borrowers: [borrower(person)] })]);
+  assert.equal(added.batchStatus, 'FinishedSuccess', JSON.stringify(added.rejectedReports));
+  const web = await loggedIn(person);
+  const b = (await web.get(`${base}/loans`)).body;
+  const total = b.slice(b.indexOf('<h2 id="total">'));
+  assert.deepEqual([...total.matchAll(/<th scope="row">([A-Z]{3})<\/th><td class="amount">([^<]+)<\/td>/g)].map((m) => [m[1], m[2]]), [['EUR', '3,000.30'], ['SEK', '5,000.50']]);
+  assert.match(b, /<h2>Leasing contract<\/h2>/);
+  const leasing = b.slice(b.indexOf('<h2>Leasing contract</h2>'));
+  assert.match(leasing, /<dt>Monthly instalment<\/dt><dd>310\.00 EUR<\/dd>/);
+  assert.match(leasing, /1 March 2028/);
+  assert.doesNotMatch(leasing.slice(0, leasing.indexOf('</article>')), /Outstanding balance/);
 });
 
 test('Guarantees: the loans the person guarantees, with lender, debtor count and balance; the borrower sees none', async () => {
@@ -249,6 +268,27 @@ test('the ban form says what is wrong in the person\'s language, marks the field
   const svPage = await sv.get(`${base}/ban`);
   const res = await sv.request('POST', `${base}/ban`, { csrfToken: csrfOf(svPage.body), reason: 'Other', startDate: today, endDate: addDays(today, -1) });
   assert.match(res.body, /Slutdagen kan inte ligga i det förflutna\./);
+});
+
+test('a form acts on the session\'s own person only: another session\'s valid CSRF token is refused, and a person or identity code added to the form is ignored', async () => {
+  const [mine, theirs] = [testPerson(), testPerson()];
+  const me = await loggedIn(mine);
+  const them = await loggedIn(theirs);
+  const myToken = csrfOf((await me.get(`${base}/ban`)).body);
+  const theirToken = csrfOf((await them.get(`${base}/ban`)).body);
+  const bans = async (person: string) => (await reg.register.db.query('SELECT reason FROM voluntary_bans WHERE person = $1', [person])).rows;
+  const notified = async (person: string) => (await findPerson(reg.register.db, person)).notifications;
+  // Their valid token with my session: refused, nothing changes for either.
+  for (const [path, form] of [['/ban', { reason: 'Other', startDate: today }], ['/ban/consent', { give: 'yes' }], ['/notifications', { on: 'no' }], ['/ban/remove', { confirm: 'yes' }]] as const) {
+    const res = await me.request('POST', `${base}${path}`, { ...form, csrfToken: theirToken });
+    assert.equal(res.status, 403, path);
+  }
+  assert.deepEqual([await bans(mine), await bans(theirs), await notified(mine), await notified(theirs)], [[], [], true, true]);
+  // My token with fields naming the other person, every way a form could: my own ban is set, theirs is not.
+  const tampered = { csrfToken: myToken, reason: 'Other', startDate: today, person: theirs, idCode: theirs, personalIdentityCode: theirs, personIdCode: theirs };
+  assert.equal((await me.request('POST', `${base}/ban`, tampered)).status, 200);
+  assert.equal((await me.request('POST', `${base}/notifications`, { csrfToken: myToken, on: 'no', person: theirs, idCode: theirs })).status, 200);
+  assert.deepEqual([await bans(mine), await bans(theirs), await notified(mine), await notified(theirs)], [[{ reason: 'Other' }], [], false, true]);
 });
 
 test('the accessibility statement: reachable logged out and logged in, in each language, linked from every page', async () => {
